@@ -1,0 +1,18 @@
+# Shortcuts for the README's commands. `make setup run` is the whole first screen.
+PY ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+
+.PHONY: setup run test bench clean
+setup:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -e '.[dev]'
+
+run:
+	$(BIN)/dvc repro
+
+test:
+	$(BIN)/pytest
+
+bench:
+	$(BIN)/python benchmarks/bench.py

@@ -1,0 +1,46 @@
+"""Save and load named arrays as ``.npz`` with byte-reproducible output.
+
+``numpy.savez`` stamps each member with the current time, so the same arrays saved twice give
+different bytes (and DVC sees a changed output). This writer fixes the timestamps.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.atomic import atomic_output
+from pipeline.competition_zip import ZIP_EPOCH
+from pipeline.errors import PipelineError
+
+
+def save_arrays(path: str | Path, arrays: dict[str, np.ndarray], compress: bool = False) -> None:
+    """Atomically write ``arrays`` to ``path`` as an npz file, identical bytes for identical arrays."""
+    with atomic_output(path, "wb") as handle:
+        with zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED) as archive:
+            for name, array in arrays.items():
+                buffer = io.BytesIO()
+                np.lib.format.write_array(buffer, np.asarray(array), allow_pickle=False)
+                info = zipfile.ZipInfo(f"{name}.npy", date_time=ZIP_EPOCH)
+                info.compress_type = archive.compression
+                info.external_attr = 0o644 << 16
+                archive.writestr(info, buffer.getvalue())
+
+
+def load_arrays(path: str | Path, required: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+    """Load every array in an npz file; raise PipelineError if it is unreadable or lacks ``required``."""
+    path = Path(path)
+    if not path.is_file():
+        raise PipelineError(f"{path}: not found; run the stage that makes it (dvc repro)")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+    except Exception as exc:  # corrupt zips, truncated arrays and pickles all land here
+        raise PipelineError(f"{path}: not a readable array file ({type(exc).__name__}: {exc})") from None
+    missing = [name for name in required if name not in arrays]
+    if missing:
+        raise PipelineError(f"{path}: missing array(s) {', '.join(missing)}")
+    return arrays

@@ -1,0 +1,45 @@
+"""``python -m pipeline <command>``: every stage and tool, with one way of reporting errors."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from pipeline.errors import PipelineError
+
+# name -> (module with add_arguments(parser)? and run(args), one-line help)
+COMMANDS = {
+    "fetch": ("pipeline.stages.fetch", "stage: get the competition zip into data/raw (params: fetch.*)"),
+    "split": ("pipeline.stages.split", "stage: validate the CSVs, split train/validation, write arrays"),
+    "train": ("pipeline.stages.train", "stage: train the network, write model, metrics and plots"),
+    "predict": ("pipeline.stages.predict", "stage: predict test.csv, write submissions/submission.csv"),
+    "score": ("pipeline.commands.score", "accuracy of a submission file against an answer key"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline",
+        description="Kaggle digit-recognizer pipeline. The stages run through `dvc repro`; "
+                    "each can also be run alone from the project root.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (module_name, help_text) in COMMANDS.items():
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        module = importlib.import_module(module_name)
+        if hasattr(module, "add_arguments"):
+            module.add_arguments(command)
+        command.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except PipelineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; outputs are written atomically, so nothing half-written was left", file=sys.stderr)
+        return 130

@@ -1,0 +1,1 @@
+"""Commands beside the DVC stages (score, submit, scores)."""

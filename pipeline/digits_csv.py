@@ -1,0 +1,136 @@
+"""Read and validate the competition's CSV files (``train.csv``, ``test.csv``) into uint8 arrays.
+
+The fast path is one pandas C-parser pass straight into uint8; anything it cannot take
+(a blank, a word, a float, a value outside 0..255, a ragged row) sends the file through a
+slower diagnostic pass whose only job is to name the first bad line, column and value.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import numpy as np
+import pandas as pd
+
+from pipeline.errors import PipelineError
+
+N_PIXELS = 784
+PIXEL_COLUMNS = tuple(f"pixel{i}" for i in range(N_PIXELS))
+TRAIN_COLUMNS = ("label",) + PIXEL_COLUMNS
+TEST_COLUMNS = PIXEL_COLUMNS
+N_CLASSES = 10
+
+
+def describe_header_problem(found: list[str], expected: tuple[str, ...]) -> str:
+    """Say how a header differs from the expected one: missing, extra, renamed or reordered."""
+    found_set, expected_set = set(found), set(expected)
+    missing = [c for c in expected if c not in found_set]
+    extra = [c for c in found if c not in expected_set]
+    duplicated = sorted({c for c in found if found.count(c) > 1})
+    parts = []
+    if duplicated:
+        parts.append(f"duplicated column(s) {_names(duplicated)}")
+    if missing and extra and len(missing) == len(extra):
+        pairs = [f"{e!r} where {m!r} was expected" for m, e in zip(missing, extra)]
+        parts.append("renamed column(s): " + _names(pairs, quote=False))
+    else:
+        if missing:
+            parts.append(f"missing column(s) {_names(missing)}")
+        if extra:
+            parts.append(f"unexpected column(s) {_names(extra)}")
+    if not parts:
+        first = next(i for i, (f, e) in enumerate(zip(found, expected)) if f != e)
+        parts.append(f"columns out of order: position {first + 1} holds {found[first]!r}, expected {expected[first]!r}")
+    return "; ".join(parts) + f" (expected {len(expected)} columns: {expected[0]}, {expected[1]}, ..., {expected[-1]})"
+
+
+def _names(items: list[str], quote: bool = True, limit: int = 5) -> str:
+    shown = [repr(x) if quote else x for x in items[:limit]]
+    more = f" and {len(items) - limit} more" if len(items) > limit else ""
+    return ", ".join(shown) + more
+
+
+def _split_header(data: bytes, name: str) -> tuple[list[str], int]:
+    end = data.find(b"\n")
+    line = data if end < 0 else data[:end]
+    try:
+        text = line.decode("utf-8-sig").rstrip("\r")
+    except UnicodeDecodeError:
+        raise PipelineError(f"{name}, line 1: the header is not UTF-8 text; is this really a CSV file?") from None
+    return [c.strip() for c in text.split(",")], (len(data) if end < 0 else end + 1)
+
+
+def parse_digits_csv(data: bytes, name: str, labelled: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """Parse a whole CSV file's bytes. Returns (pixels uint8 of shape (n, 784), labels uint8 or None).
+
+    ``name`` is how errors refer to the file (e.g. ``train.csv``).
+    """
+    expected = TRAIN_COLUMNS if labelled else TEST_COLUMNS
+    if not data.strip():
+        raise PipelineError(f"{name} is empty: expected a header line ({expected[0]},{expected[1]},...) and data rows")
+    header, body_start = _split_header(data, name)
+    if tuple(header) != expected:
+        if not labelled and tuple(header) == TRAIN_COLUMNS:
+            raise PipelineError(f"{name}, line 1: has a 'label' column, so it looks like train.csv; "
+                                f"test.csv must hold exactly the {N_PIXELS} pixel columns")
+        raise PipelineError(f"{name}, line 1: wrong header: {describe_header_problem(header, expected)}")
+    body = data[body_start:]
+    if not body.strip():
+        raise PipelineError(f"{name} has a header but no data rows")
+    try:
+        frame = pd.read_csv(io.BytesIO(body), header=None, names=list(expected), dtype=np.uint8,
+                            index_col=False, engine="c", skip_blank_lines=False)
+        values = frame.to_numpy()
+    except (ValueError, pd.errors.ParserError):
+        _diagnose(body, name, expected)
+        raise  # _diagnose always raises; this keeps the original error if it ever cannot say more
+    if labelled:
+        labels = values[:, 0]
+        bad = np.flatnonzero(labels >= N_CLASSES)
+        if bad.size:
+            row = int(bad[0])
+            raise PipelineError(f"{name}, line {row + 2}, column label: expected a digit 0..9, found {int(labels[row])}")
+        return np.ascontiguousarray(values[:, 1:]), np.ascontiguousarray(labels)
+    return np.ascontiguousarray(values), None
+
+
+def _diagnose(body: bytes, name: str, expected: tuple[str, ...]) -> None:
+    """Find and raise the first bad cell; only runs once the fast path has failed."""
+    try:
+        frame = pd.read_csv(io.BytesIO(body), header=None, dtype=str, keep_default_na=False,
+                            index_col=False, engine="c", skip_blank_lines=False)
+    except pd.errors.ParserError as exc:
+        raise PipelineError(f"{name}: {_parser_message(str(exc))}") from None
+    if frame.shape[1] != len(expected):
+        raise PipelineError(f"{name}: rows have {frame.shape[1]} fields, expected {len(expected)} "
+                            f"to match the header")
+    first: tuple[int, int, str, str] | None = None  # (row, column index, value, what was expected)
+    for col in range(frame.shape[1]):
+        cells = frame.iloc[:, col]
+        is_label = expected[col] == "label"
+        limit = N_CLASSES - 1 if is_label else 255
+        blank = cells.isna() | (cells.str.strip() == "")
+        digits = cells.str.fullmatch(r"\s*\d{1,3}\s*").fillna(False).astype(bool)
+        numeric = pd.to_numeric(cells.where(digits), errors="coerce")
+        bad = blank | ~digits | (numeric > limit)
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            if first is None or row < first[0]:
+                value = cells.iloc[row]
+                what = f"a digit 0..9" if is_label else "an integer pixel value 0..255"
+                first = (row, col, "a blank cell" if bool(blank.iloc[row]) else repr(value), what)
+    if first is None:
+        raise PipelineError(f"{name}: could not be parsed as {len(expected)} integer columns")
+    row, col, found, what = first
+    raise PipelineError(f"{name}, line {row + 2}, column {expected[col]}: expected {what}, found {found}")
+
+
+def _parser_message(text: str) -> str:
+    # pandas says e.g. "Error tokenizing data. C error: Expected 785 fields in line 3, saw 786",
+    # counting lines of the body it was given; the file has the header line before them.
+    match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
+    if match:
+        expected, line, found = match.groups()
+        return f"line {int(line) + 1}: expected {expected} fields to match the header, found {found}"
+    return text.split("C error: ", 1)[-1].strip()

@@ -1,0 +1,40 @@
+"""Whether Kaggle credentials are configured, decided without importing the kaggle package.
+
+Importing ``kaggle`` authenticates at import time and prints a long help text when it finds
+nothing, so the ``auto`` source looks for the same places the client reads, in its order.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+HOW_TO = ("set KAGGLE_API_TOKEN (a token from kaggle.com > Settings > API), or KAGGLE_USERNAME and "
+          "KAGGLE_KEY, or save kaggle.json in ~/.kaggle/ (chmod 600)")
+
+
+def config_dir() -> Path:
+    if os.environ.get("KAGGLE_CONFIG_DIR"):
+        return Path(os.environ["KAGGLE_CONFIG_DIR"])
+    home_kaggle = Path.home() / ".kaggle"
+    if home_kaggle.is_dir():
+        return home_kaggle
+    xdg = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(xdg) / "kaggle"
+
+
+def credentials_source() -> str | None:
+    """Where credentials would come from (a short description, never the secret), or None."""
+    if os.environ.get("KAGGLE_API_TOKEN"):
+        return "KAGGLE_API_TOKEN"
+    home_kaggle = Path.home() / ".kaggle"
+    for name in ("access_token", "access_token.txt"):
+        if (home_kaggle / name).is_file():
+            return str(home_kaggle / name)
+    if os.environ.get("KAGGLE_USERNAME") and os.environ.get("KAGGLE_KEY"):
+        return "KAGGLE_USERNAME/KAGGLE_KEY"
+    if (config_dir() / "kaggle.json").is_file():
+        return str(config_dir() / "kaggle.json")
+    if (home_kaggle / "credentials.json").is_file():
+        return str(home_kaggle / "credentials.json")
+    return None

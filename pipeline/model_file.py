@@ -1,0 +1,61 @@
+"""Save a trained ``DigitNetClassifier`` as one ``.npz`` (weights, architecture, input scaling,
+params) with byte-reproducible output, and load it back with its shapes checked."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.arrays_file import load_arrays, save_arrays
+from pipeline.errors import PipelineError
+from pipeline.estimator import DigitNetClassifier
+
+FORMAT = "digit-pipeline-model/1"
+
+
+def save_model(path: str | Path, model: DigitNetClassifier) -> None:
+    meta = {
+        "format": FORMAT,
+        "sizes": [int(model.layers_[0][0].shape[0])] + [int(w.shape[1]) for w, _ in model.layers_],
+        "input_scale": float(model.input_scale_),
+        "params": _jsonable(model.get_params()),
+    }
+    arrays = {"meta": np.frombuffer(json.dumps(meta, sort_keys=True).encode(), dtype=np.uint8),
+              "classes": np.asarray(model.classes_)}
+    for i, (w, b) in enumerate(model.layers_):
+        arrays[f"W{i}"], arrays[f"b{i}"] = w, b
+    save_arrays(path, arrays)
+
+
+def load_model(path: str | Path) -> DigitNetClassifier:
+    arrays = load_arrays(path, required=("meta", "classes"))
+    try:
+        meta = json.loads(arrays["meta"].tobytes().decode())
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise PipelineError(f"{path}: the model's metadata is unreadable; retrain with dvc repro -f train") from None
+    if meta.get("format") != FORMAT:
+        raise PipelineError(f"{path}: model format {meta.get('format')!r} is not {FORMAT!r}; retrain with dvc repro -f train")
+    sizes = meta["sizes"]
+    model = DigitNetClassifier(**{k: tuple(v) if isinstance(v, list) else v for k, v in meta["params"].items()})
+    layers = []
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        w, b = arrays.get(f"W{i}"), arrays.get(f"b{i}")
+        if w is None or b is None or w.shape != (fan_in, fan_out) or b.shape != (fan_out,):
+            found = "missing" if w is None or b is None else f"W{i} {w.shape}, b{i} {b.shape}"
+            raise PipelineError(f"{path}: layer {i} should be {fan_in}x{fan_out}, found {found}; "
+                                f"the model file does not match its architecture")
+        layers.append((w, b))
+    if len(arrays["classes"]) != sizes[-1]:
+        raise PipelineError(f"{path}: {len(arrays['classes'])} classes for {sizes[-1]} outputs")
+    model.layers_ = layers
+    model.classes_ = arrays["classes"]
+    model.input_scale_ = meta["input_scale"]
+    model.n_features_in_ = sizes[0]
+    return model
+
+
+def _jsonable(params: dict) -> dict:
+    return {k: (list(v) if isinstance(v, tuple) else v.item() if isinstance(v, np.generic) else v)
+            for k, v in params.items()}

@@ -1,0 +1,54 @@
+"""Optimizers (gd, momentum, adam) that update parameter arrays in place, and learning-rate schedules."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def learning_rate_at(step: int, base: float, total: int, schedule: str, warmup: int = 0) -> float:
+    """Learning rate for 0-based ``step`` of ``total``: linear warmup, then constant, cosine or step decay."""
+    if warmup and step < warmup:
+        return base * (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    if schedule == "constant":
+        return base
+    if schedule == "cosine":
+        return base * 0.5 * (1.0 + math.cos(math.pi * progress))
+    if schedule == "step":  # divide by 10 at 50 % and 75 % of the run
+        return base * (0.1 ** ((progress >= 0.5) + (progress >= 0.75)))
+    raise ValueError(f"unknown learning-rate schedule {schedule!r}")
+
+
+class Optimizer:
+    """Updates ``params`` in place from ``grads`` (lists of arrays of the same shapes)."""
+
+    def __init__(self, kind: str, params: list[np.ndarray], momentum: float = 0.9,
+                 beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
+        if kind not in ("gd", "momentum", "adam"):
+            raise ValueError(f"unknown optimizer {kind!r}")
+        self.kind, self.momentum, self.beta1, self.beta2, self.eps = kind, momentum, beta1, beta2, eps
+        self.t = 0
+        self.first = [np.zeros_like(p) for p in params] if kind != "gd" else []
+        self.second = [np.zeros_like(p) for p in params] if kind == "adam" else []
+
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray], lr: float) -> None:
+        self.t += 1
+        if self.kind == "gd":
+            for p, g in zip(params, grads):
+                p -= lr * g
+        elif self.kind == "momentum":  # heavy ball: v = mu v + g; p -= lr v
+            for p, g, v in zip(params, grads, self.first):
+                v *= self.momentum
+                v += g
+                p -= lr * v
+        else:
+            b1, b2 = self.beta1, self.beta2
+            step_size = lr * math.sqrt(1 - b2 ** self.t) / (1 - b1 ** self.t)
+            for p, g, m, v in zip(params, grads, self.first, self.second):
+                m *= b1
+                m += (1 - b1) * g
+                v *= b2
+                v += (1 - b2) * (g * g)
+                p -= step_size * m / (np.sqrt(v) + self.eps)

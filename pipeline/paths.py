@@ -1,0 +1,27 @@
+"""Every file the pipeline reads or writes, named once. Paths are relative to the project root."""
+
+from pathlib import Path
+
+PARAMS = Path("params.yaml")
+
+RAW_DIR = Path("data/raw")
+COMPETITION_ZIP = RAW_DIR / "digit-recognizer.zip"
+RAW_SOLUTION = RAW_DIR / "solution.csv"
+RAW_SOURCE = RAW_DIR / "source.json"
+
+PREPARED_DIR = Path("data/prepared")
+TRAIN_ARRAYS = PREPARED_DIR / "train.npz"
+VALIDATION_ARRAYS = PREPARED_DIR / "validation.npz"
+TEST_ARRAYS = PREPARED_DIR / "test.npz"
+
+MODEL = Path("models/model.npz")
+
+METRICS_DIR = Path("metrics")
+TRAIN_METRICS = METRICS_DIR / "train.json"
+PREDICT_METRICS = METRICS_DIR / "predict.json"
+TRAIN_CURVE = METRICS_DIR / "train_curve.csv"
+VALIDATION_CURVE = METRICS_DIR / "validation_curve.csv"
+CONFUSION = METRICS_DIR / "confusion.csv"
+
+SUBMISSIONS_DIR = Path("submissions")
+SUBMISSION = SUBMISSIONS_DIR / "submission.csv"

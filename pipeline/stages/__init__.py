@@ -1,0 +1,1 @@
+"""One module per ``dvc.yaml`` stage: each reads its params section and calls the library."""

@@ -1,0 +1,36 @@
+"""Stage ``split``: validate train.csv/test.csv and write stratified train/validation/test arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline import paths
+from pipeline.arrays_file import save_arrays
+from pipeline.competition_zip import check_competition_zip, read_member
+from pipeline.config import load_params
+from pipeline.digits_csv import parse_digits_csv
+from pipeline.errors import PipelineError
+from pipeline.splitting import split_indices
+from pipeline.submission import parse_submission
+
+
+def run(args) -> int:
+    params = load_params(paths.PARAMS).split
+    check_competition_zip(paths.COMPETITION_ZIP)
+    pixels, labels = parse_digits_csv(read_member(paths.COMPETITION_ZIP, "train.csv"), "train.csv", labelled=True)
+    test_pixels, _ = parse_digits_csv(read_member(paths.COMPETITION_ZIP, "test.csv"), "test.csv", labelled=False)
+    test = {"X": test_pixels}
+    if paths.RAW_SOLUTION.exists():
+        _, answers = parse_submission(paths.RAW_SOLUTION.read_bytes(), str(paths.RAW_SOLUTION))
+        if len(answers) != len(test_pixels):
+            raise PipelineError(f"{paths.RAW_SOLUTION} has {len(answers)} rows but test.csv has "
+                                f"{len(test_pixels)}: the answer key does not belong to this test.csv")
+        test["y"] = answers.astype(np.uint8)
+    train_rows, validation_rows = split_indices(labels, params.validation_fraction, params.seed)
+    paths.PREPARED_DIR.mkdir(parents=True, exist_ok=True)
+    save_arrays(paths.TRAIN_ARRAYS, {"X": pixels[train_rows], "y": labels[train_rows]})
+    save_arrays(paths.VALIDATION_ARRAYS, {"X": pixels[validation_rows], "y": labels[validation_rows]})
+    save_arrays(paths.TEST_ARRAYS, test)
+    print(f"split: {len(train_rows)} train, {len(validation_rows)} validation, {len(test_pixels)} test rows"
+          + (" (test answers known)" if "y" in test else ""))
+    return 0

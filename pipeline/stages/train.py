@@ -1,0 +1,74 @@
+"""Stage ``train``: fit the network on the train split, score it on validation, save model and metrics."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from pipeline import nn, paths
+from pipeline.arrays_file import load_arrays
+from pipeline.config import TrainParams, load_params
+from pipeline.errors import PipelineError
+from pipeline.estimator import DigitNetClassifier, TrainingDiverged
+from pipeline.metrics_io import write_csv, write_json
+from pipeline.model_file import save_model
+from pipeline.progress import Progress
+
+
+def build_model(params: TrainParams) -> DigitNetClassifier:
+    return DigitNetClassifier(
+        hidden_layer_sizes=tuple(params.hidden_layers), optimizer=params.optimizer,
+        learning_rate=params.learning_rate, max_iter=params.iterations, lr_schedule=params.lr_schedule,
+        warmup_iterations=params.warmup_iterations, momentum=params.momentum, beta1=params.beta1,
+        beta2=params.beta2, weight_decay=params.weight_decay, augment_shift=params.augment_shift,
+        random_state=params.seed, eval_every=params.eval_every)
+
+
+def run(args) -> int:
+    params = load_params(paths.PARAMS).train
+    train = load_arrays(paths.TRAIN_ARRAYS, required=("X", "y"))
+    validation = load_arrays(paths.VALIDATION_ARRAYS, required=("X", "y"))
+    model = build_model(params)
+    progress = Progress(params.iterations, "train", unit="it")
+    last = {}
+
+    def report(record: dict) -> None:
+        if "validation_accuracy" in record:
+            last["val_acc"] = record["validation_accuracy"]
+        progress.update(1, loss=record["loss"], acc=record["accuracy"], **last)
+
+    start = time.perf_counter()
+    try:
+        model.fit(train["X"], train["y"], eval_set=(validation["X"], validation["y"]), callback=report)
+    except TrainingDiverged as exc:
+        raise PipelineError(f"{exc}; lower train.learning_rate in params.yaml") from None
+    finally:
+        progress.close()
+    seconds = time.perf_counter() - start
+
+    val_pred = model.predict(validation["X"])
+    train_logits = model.decision_function_logits(train["X"])
+    val_logits = model.decision_function_logits(validation["X"])
+    targets = np.searchsorted(model.classes_, train["y"])
+    val_targets = np.searchsorted(model.classes_, validation["y"])
+    metrics = {
+        "train_accuracy": float(np.mean(train_logits.argmax(1) == targets)),
+        "train_loss": nn.cross_entropy(train_logits, targets),
+        "validation_accuracy": float(np.mean(val_pred == validation["y"])),
+        "validation_loss": nn.cross_entropy(val_logits, val_targets),
+        "iterations": params.iterations,
+        "train_seconds": round(seconds, 2),
+        "seconds_per_iteration": round(seconds / params.iterations, 4),
+    }
+    save_model(paths.MODEL, model)
+    paths.METRICS_DIR.mkdir(parents=True, exist_ok=True)
+    write_json(paths.TRAIN_METRICS, metrics)
+    write_csv(paths.TRAIN_CURVE, ["iteration", "loss", "accuracy", "learning_rate"], model.history_)
+    write_csv(paths.VALIDATION_CURVE, ["iteration", "validation_loss", "validation_accuracy"],
+              [r for r in model.history_ if "validation_accuracy" in r])
+    write_csv(paths.CONFUSION, ["actual", "predicted"],
+              [{"actual": int(a), "predicted": int(p)} for a, p in zip(validation["y"], val_pred)])
+    print(f"train: validation accuracy {metrics['validation_accuracy']:.4f}, train accuracy "
+          f"{metrics['train_accuracy']:.4f}, {params.iterations} iterations in {seconds:.1f}s")
+    return 0
