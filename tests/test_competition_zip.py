@@ -1,0 +1,74 @@
+import zipfile
+
+import pytest
+
+from digits_support import competition_zip
+from pipeline.competition_zip import check_competition_zip, read_member, write_zip
+from pipeline.errors import PipelineError
+
+
+def test_a_sound_zip_is_accepted(tmp_path):
+    path = tmp_path / "c.zip"
+    competition_zip(path)
+    check_competition_zip(path)
+    assert read_member(path, "train.csv").startswith(b"label,pixel0,")
+
+
+def test_missing_file_empty_file_and_not_a_zip(tmp_path):
+    with pytest.raises(PipelineError, match="no such file"):
+        check_competition_zip(tmp_path / "absent.zip")
+    empty = tmp_path / "empty.zip"
+    empty.write_bytes(b"")
+    with pytest.raises(PipelineError, match="the file is empty"):
+        check_competition_zip(empty)
+    html = tmp_path / "page.zip"
+    html.write_text("<html>Please log in</html>")
+    with pytest.raises(PipelineError, match=r"page.zip: not a zip archive"):
+        check_competition_zip(html)
+
+
+def test_a_truncated_zip_is_refused(tmp_path):
+    path = tmp_path / "c.zip"
+    competition_zip(path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(PipelineError, match=r"c.zip: (not a zip archive|damaged zip archive)"):
+        check_competition_zip(path)
+
+
+def test_a_missing_member_is_named(tmp_path):
+    path = tmp_path / "c.zip"
+    competition_zip(path, {"train.csv": "x", "sample_submission.csv": "y"})
+    with pytest.raises(PipelineError, match=r"missing test.csv \(expected train.csv, test.csv, sample_submission.csv"):
+        check_competition_zip(path)
+
+
+@pytest.mark.parametrize("evil", ["../evil.csv", "/etc/passwd", "data/../../x.csv", "C:/x.csv", "..\\x.csv"])
+def test_a_member_escaping_the_folder_is_refused(tmp_path, evil):
+    path = tmp_path / "c.zip"
+    competition_zip(path, {"train.csv": "a", "test.csv": "b", "sample_submission.csv": "c", evil: "boom"})
+    with pytest.raises(PipelineError, match="escapes the target folder"):
+        check_competition_zip(path)
+
+
+def test_a_corrupt_member_fails_its_crc_check(tmp_path):
+    path = tmp_path / "c.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("train.csv", "A" * 1000)
+        archive.writestr("test.csv", "B" * 1000)
+        archive.writestr("sample_submission.csv", "C" * 1000)
+    data = bytearray(path.read_bytes())
+    position = data.find(b"B" * 1000)
+    data[position + 500] = ord("X")  # flip a byte inside test.csv's stored data
+    path.write_bytes(bytes(data))
+    with pytest.raises(PipelineError, match="member test.csv is corrupt"):
+        check_competition_zip(path)
+
+
+def test_write_zip_is_byte_reproducible(tmp_path):
+    members = {"a.csv": b"1,2\n", "b.csv": b"3,4\n"}
+    first, second = tmp_path / "1.zip", tmp_path / "2.zip"
+    write_zip(first, members)
+    write_zip(second, members)
+    assert first.read_bytes() == second.read_bytes()
+    assert read_member(first, "b.csv") == b"3,4\n"

@@ -1,0 +1,29 @@
+import numpy as np
+import pytest
+
+from pipeline.errors import PipelineError
+from pipeline.splitting import split_indices
+
+
+def test_split_is_a_stratified_partition():
+    labels = np.repeat(np.arange(10), [100, 90, 80, 70, 60, 50, 40, 30, 20, 200])
+    train, validation = split_indices(labels, 0.2, seed=3)
+    assert np.intersect1d(train, validation).size == 0
+    assert np.array_equal(np.sort(np.concatenate([train, validation])), np.arange(len(labels)))
+    assert abs(len(validation) - 0.2 * len(labels)) <= 1
+    for digit in range(10):
+        share = np.mean(labels[validation] == digit)
+        overall = np.mean(labels == digit)
+        assert abs(share - overall) <= 1.0 / len(validation) + 1e-12
+
+
+def test_split_is_seeded():
+    labels = np.arange(500) % 10
+    assert all(np.array_equal(a, b) for a, b in zip(split_indices(labels, 0.1, 7), split_indices(labels, 0.1, 7)))
+    assert not np.array_equal(split_indices(labels, 0.1, 7)[1], split_indices(labels, 0.1, 8)[1])
+
+
+def test_a_class_too_small_to_stratify_is_refused_with_a_reason():
+    labels = np.array([0] * 50 + [1])
+    with pytest.raises(PipelineError, match="smallest class has 1 rows"):
+        split_indices(labels, 0.2, 0)
