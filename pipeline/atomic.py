@@ -16,8 +16,11 @@ def atomic_output(path: str | Path, mode: str = "wb", **open_kwargs) -> Iterator
     On any exception the temporary file is removed and ``path`` is left as it was.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot write here ({exc.strerror})", str(path)) from exc
     try:
         with os.fdopen(fd, mode, **open_kwargs) as handle:
             yield handle
@@ -25,9 +28,11 @@ def atomic_output(path: str | Path, mode: str = "wb", **open_kwargs) -> Iterator
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename is None:  # e.g. disk full: name the file we were writing
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
         raise
 
 

@@ -40,6 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     except PipelineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # disk full, read-only folder, ...: say which file; outputs stay as they were
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc} (nothing was half-written; earlier outputs are intact)",
+              file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted; outputs are written atomically, so nothing half-written was left", file=sys.stderr)
         return 130

@@ -14,11 +14,14 @@ def split_indices(labels: np.ndarray, validation_fraction: float, seed: int) -> 
     counts = np.bincount(labels)
     present = counts[counts > 0]
     n_validation = int(np.ceil(validation_fraction * len(labels)))
-    if present.min() < 2 or n_validation < len(present) or len(labels) - n_validation < len(present):
-        raise PipelineError(
-            f"cannot make a stratified split of {len(labels)} rows with validation_fraction "
-            f"{validation_fraction}: every class needs at least one row on each side "
-            f"(smallest class has {int(present.min())} rows)")
+    n_train = len(labels) - n_validation
+    where = f"cannot make a stratified split of {len(labels)} rows with validation_fraction {validation_fraction}"
+    if present.min() < 2:
+        raise PipelineError(f"{where}: digit {int(np.flatnonzero(counts == present.min())[0])} has only "
+                            f"{int(present.min())} row; every digit needs rows on both sides")
+    if min(n_validation, n_train) < len(present):
+        raise PipelineError(f"{where}: a side of {min(n_validation, n_train)} rows cannot hold all "
+                            f"{len(present)} digits; use more data or a validation_fraction nearer 0.5")
     train, validation = train_test_split(np.arange(len(labels)), test_size=validation_fraction,
                                          stratify=labels, random_state=seed)
     return np.sort(train), np.sort(validation)

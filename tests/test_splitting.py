@@ -25,5 +25,5 @@ def test_split_is_seeded():
 
 def test_a_class_too_small_to_stratify_is_refused_with_a_reason():
     labels = np.array([0] * 50 + [1])
-    with pytest.raises(PipelineError, match="smallest class has 1 rows"):
+    with pytest.raises(PipelineError, match="digit 1 has only 1 row"):
         split_indices(labels, 0.2, 0)

@@ -1,0 +1,229 @@
+"""The catalogue of bad inputs: each row is one case (what is broken -> the message a user sees).
+
+Every case runs a real command in a fresh project folder and checks: exit status 1, a one-line
+`error:` message holding the expected fragment, no traceback, and no output written in place of
+what the command would have made. Adding a case is one line in CASES.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pytest
+import yaml
+
+from digits_support import competition_zip, csv_text, sample_submission, train_csv, unlabelled_csv
+from pipeline.cli import main
+from pipeline.digits_csv import PIXEL_COLUMNS, TRAIN_COLUMNS
+from pipeline.submission import write_submission
+
+ZIP = "data/raw/digit-recognizer.zip"
+PREPARED = "data/prepared"
+SUBMISSION = "submissions/submission.csv"
+TINY_TRAIN = {"hidden_layers": [8], "iterations": 3, "augment_shift": 0, "eval_every": 1}
+
+
+def params(path: Path, **sections) -> None:
+    raw = {"fetch": {"source": "sample"}, "split": {"validation_fraction": 0.2, "seed": 0}, "train": dict(TINY_TRAIN)}
+    for section, values in sections.items():
+        raw.setdefault(section, {}).update(values)
+    path.joinpath("params.yaml").write_text(yaml.safe_dump(raw))
+
+
+def raw_zip(path: Path, **members) -> None:
+    base = {"train.csv": train_csv(60), "test.csv": unlabelled_csv(6), "sample_submission.csv": sample_submission(6)}
+    base.update(members)
+    (path / "data/raw").mkdir(parents=True, exist_ok=True)
+    competition_zip(path / ZIP, {k: v for k, v in base.items() if v is not None})
+
+
+def with_cell(text: str, line: int, column: str, value: str, header=TRAIN_COLUMNS) -> str:
+    lines = text.splitlines()
+    cells = lines[line - 1].split(",")
+    cells[header.index(column)] = value
+    lines[line - 1] = ",".join(cells)
+    return "\n".join(lines) + "\n"
+
+
+def with_header(text: str, header) -> str:
+    return ",".join(header) + "\n" + text.split("\n", 1)[1]
+
+
+def swapped(columns, i, j):
+    columns = list(columns)
+    columns[i], columns[j] = columns[j], columns[i]
+    return columns
+
+
+def local_zip_source(make: Callable[[Path], None]):
+    """A fetch case: the user's zip at ./mine.zip, made by ``make``."""
+    def setup(path: Path) -> None:
+        make(path / "mine.zip")
+        params(path, fetch={"source": "mine.zip"})
+    return setup
+
+
+def split_case(**members):
+    def setup(path: Path) -> None:
+        params(path)
+        raw_zip(path, **members)
+    return setup
+
+
+def params_case(**sections):
+    def setup(path: Path) -> None:
+        params(path, **sections)
+        raw_zip(path)
+    return setup
+
+
+def truncated(target: Path) -> None:
+    competition_zip(target)
+    target.write_bytes(target.read_bytes()[:300])
+
+
+def escaping(target: Path) -> None:
+    competition_zip(target, {"train.csv": "a", "test.csv": "b", "sample_submission.csv": "c", "../../etc/x": "d"})
+
+
+def crc_broken(target: Path) -> None:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_STORED) as archive:
+        for name in ("train.csv", "test.csv", "sample_submission.csv"):
+            archive.writestr(name, name[0] * 500)
+    data = bytearray(target.read_bytes())
+    data[data.find(b"t" * 500) + 10] = ord("!")
+    target.write_bytes(bytes(data))
+
+
+def solution_file(text: str):
+    def setup(path: Path) -> None:
+        competition_zip(path / "mine.zip")
+        (path / "answers.csv").write_text(text)
+        params(path, fetch={"source": "mine.zip", "solution": "answers.csv"})
+    return setup
+
+
+def scored(submission_text: str, truth_rows: int = 4):
+    def setup(path: Path) -> None:
+        write_submission(path / "truth.csv", np.arange(truth_rows) % 10)
+        (path / "sub.csv").write_text(submission_text)
+    return setup
+
+
+def trained_project(path: Path) -> None:
+    params(path)
+    raw_zip(path)
+    assert main(["split"]) == 0 and main(["train"]) == 0
+
+
+def corrupt_model(path: Path) -> None:
+    trained_project(path)
+    model = path / "models/model.npz"
+    model.write_bytes(model.read_bytes()[:200])
+
+
+def mismatched_model(path: Path) -> None:
+    trained_project(path)
+    model = path / "models/model.npz"
+    with np.load(model) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    arrays["W0"] = arrays["W0"][:, :5]  # a first layer narrower than the architecture says
+    with open(model, "wb") as handle:
+        np.savez(handle, **arrays)
+
+
+def missing_test_arrays(path: Path) -> None:
+    trained_project(path)
+    (path / PREPARED / "test.npz").unlink()
+
+
+def unsolved_answers(path: Path) -> None:
+    params(path)
+    raw_zip(path)
+    (path / "data/raw/solution.csv").write_text(csv_text(("ImageId", "Label"), [[1, 3], [2, 4]]))
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    command: list[str]
+    setup: Callable[[Path], None]
+    message: str
+    absent: tuple[str, ...] = ()
+
+
+T = train_csv(60)
+U = unlabelled_csv(6)
+SUB_OK = "ImageId,Label\n1,0\n2,1\n3,2\n4,3\n"
+
+CASES = [
+    # --- fetch: the competition zip -----------------------------------------------------------
+    Case("zip-truncated", ["fetch"], local_zip_source(truncated), "mine.zip: not a zip archive", (ZIP,)),
+    Case("zip-not-a-zip", ["fetch"], local_zip_source(lambda t: t.write_text("<html>login</html>")), "mine.zip: not a zip archive", (ZIP,)),
+    Case("zip-empty-file", ["fetch"], local_zip_source(lambda t: t.write_bytes(b"")), "mine.zip: the file is empty", (ZIP,)),
+    Case("zip-missing-member", ["fetch"], local_zip_source(lambda t: competition_zip(t, {"train.csv": T, "sample_submission.csv": "x"})), "missing test.csv", (ZIP,)),
+    Case("zip-escaping-member", ["fetch"], local_zip_source(escaping), "member '../../etc/x' has a path that escapes the target folder", (ZIP,)),
+    Case("zip-bad-crc", ["fetch"], local_zip_source(crc_broken), "member train.csv is corrupt (CRC check failed)", (ZIP,)),
+    Case("source-not-found", ["fetch"], lambda p: params(p, fetch={"source": "nowhere.zip"}), "fetch.source is 'nowhere.zip', which is neither", (ZIP,)),
+    Case("solution-missing", ["fetch"], lambda p: params(p, fetch={"source": "sample", "solution": "gone.csv"}), "fetch.solution 'gone.csv': no such file", (ZIP,)),
+    Case("solution-bad-header", ["fetch"], solution_file("Id,Digit\n1,2\n"), "answers.csv, line 1: expected the header 'ImageId,Label', found 'Id,Digit'", (ZIP,)),
+    # --- split: train.csv and test.csv --------------------------------------------------------
+    Case("train-empty", ["split"], split_case(**{"train.csv": ""}), "train.csv is empty", (PREPARED,)),
+    Case("test-empty", ["split"], split_case(**{"test.csv": ""}), "test.csv is empty", (PREPARED,)),
+    Case("train-header-only", ["split"], split_case(**{"train.csv": ",".join(TRAIN_COLUMNS) + "\n"}), "train.csv has a header but no data rows", (PREPARED,)),
+    Case("header-missing-column", ["split"], split_case(**{"train.csv": with_header(T, TRAIN_COLUMNS[:-1])}), "train.csv, line 1: wrong header: missing column(s) 'pixel783'", (PREPARED,)),
+    Case("header-extra-column", ["split"], split_case(**{"train.csv": with_header(T, TRAIN_COLUMNS + ("notes",))}), "unexpected column(s) 'notes'", (PREPARED,)),
+    Case("header-renamed-column", ["split"], split_case(**{"train.csv": with_header(T, ("digit",) + PIXEL_COLUMNS)}), "'digit' where 'label' was expected", (PREPARED,)),
+    Case("header-reordered", ["split"], split_case(**{"train.csv": with_header(T, swapped(TRAIN_COLUMNS, 0, 1))}), "columns out of order: position 1 holds 'pixel0', expected 'label'", (PREPARED,)),
+    Case("cell-non-numeric", ["split"], split_case(**{"train.csv": with_cell(T, 7, "pixel300", "dark")}), "train.csv, line 7, column pixel300: expected an integer pixel value 0..255, found 'dark'", (PREPARED,)),
+    Case("cell-blank", ["split"], split_case(**{"train.csv": with_cell(T, 3, "pixel5", "")}), "train.csv, line 3, column pixel5: expected an integer pixel value 0..255, found a blank cell", (PREPARED,)),
+    Case("cell-float", ["split"], split_case(**{"train.csv": with_cell(T, 4, "pixel9", "12.5")}), "line 4, column pixel9: expected an integer pixel value 0..255, found '12.5'", (PREPARED,)),
+    Case("cell-negative", ["split"], split_case(**{"train.csv": with_cell(T, 9, "pixel0", "-3")}), "line 9, column pixel0: expected an integer pixel value 0..255, found '-3'", (PREPARED,)),
+    Case("cell-over-255", ["split"], split_case(**{"train.csv": with_cell(T, 2, "pixel783", "256")}), "line 2, column pixel783: expected an integer pixel value 0..255, found '256'", (PREPARED,)),
+    Case("label-out-of-range", ["split"], split_case(**{"train.csv": with_cell(T, 6, "label", "11")}), "train.csv, line 6, column label: expected a digit 0..9, found 11", (PREPARED,)),
+    Case("test-cell-bad", ["split"], split_case(**{"test.csv": with_cell(U, 3, "pixel2", "x", PIXEL_COLUMNS)}), "test.csv, line 3, column pixel2: expected an integer pixel value 0..255, found 'x'", (PREPARED,)),
+    Case("test-narrower-than-train", ["split"], split_case(**{"test.csv": csv_text(PIXEL_COLUMNS[:700], [[0] * 700])}), "test.csv, line 1: wrong header: missing column(s) 'pixel700'", (PREPARED,)),
+    Case("test-has-label-column", ["split"], split_case(**{"test.csv": T}), "test.csv, line 1: has a 'label' column, so it looks like train.csv", (PREPARED,)),
+    Case("row-extra-field", ["split"], split_case(**{"train.csv": T.replace("\n", ",0\n", 3).replace(",0\n", "\n", 2)}), "train.csv: line 3: expected 785 fields to match the header, found 786", (PREPARED,)),
+    Case("answers-for-another-test-set", ["split"], unsolved_answers, "data/raw/solution.csv has 2 rows but test.csv has 6", (PREPARED,)),
+    # --- params.yaml ----------------------------------------------------------------------------
+    Case("params-unknown-key", ["split"], params_case(train={"learnig_rate": 0.1}), "params.yaml.train has unknown key(s) learnig_rate", (PREPARED,)),
+    Case("params-wrong-type", ["split"], params_case(train={"iterations": "many"}), "params.yaml.train.iterations must be an integer, got 'many'", (PREPARED,)),
+    Case("params-negative-learning-rate", ["split"], params_case(train={"learning_rate": -0.1}), "params.yaml.train.learning_rate must be > 0, got -0.1", (PREPARED,)),
+    Case("params-zero-iterations", ["split"], params_case(train={"iterations": 0}), "params.yaml.train.iterations must be > 0, got 0", (PREPARED,)),
+    Case("params-empty-hidden-layers", ["split"], params_case(train={"hidden_layers": []}), "params.yaml.train.hidden_layers must list at least one layer width", (PREPARED,)),
+    Case("params-validation-fraction", ["split"], params_case(split={"validation_fraction": 1.5}), "params.yaml.split.validation_fraction must be between 0 and 1 (exclusive), got 1.5", (PREPARED,)),
+    # --- predict: the model file ----------------------------------------------------------------
+    Case("model-corrupt", ["predict"], corrupt_model, "models/model.npz: not a readable array file", (SUBMISSION,)),
+    Case("model-incompatible", ["predict"], mismatched_model, "models/model.npz: layer 0 should be 784x8", (SUBMISSION,)),
+    Case("test-arrays-missing", ["predict"], missing_test_arrays, "data/prepared/test.npz: not found; run the stage that makes it", (SUBMISSION,)),
+    # --- score: submissions and answer keys -----------------------------------------------------
+    Case("submission-wrong-header", ["score", "sub.csv", "--solution", "truth.csv"], scored("Id,Label\n1,0\n"), "sub.csv, line 1: expected the header 'ImageId,Label', found 'Id,Label'"),
+    Case("submission-duplicate-ids", ["score", "sub.csv", "--solution", "truth.csv"], scored("ImageId,Label\n1,0\n2,1\n2,1\n4,3\n"), "line 4, column ImageId: expected 3"),
+    Case("submission-missing-id", ["score", "sub.csv", "--solution", "truth.csv"], scored("ImageId,Label\n1,0\n2,1\n4,3\n"), "line 4, column ImageId: expected 3 (ImageId must run 1..N in test.csv order), found 4"),
+    Case("submission-non-integer-label", ["score", "sub.csv", "--solution", "truth.csv"], scored("ImageId,Label\n1,0\n2,seven\n"), "sub.csv, line 3, column Label: expected an integer, found 'seven'"),
+    Case("submission-wrong-row-count", ["score", "sub.csv", "--solution", "truth.csv"], scored(SUB_OK, truth_rows=5), "sub.csv has 4 rows but truth.csv has 5"),
+    Case("solution-not-found", ["score", "sub.csv", "--solution", "nope.csv"], scored(SUB_OK), "nope.csv: no such file"),
+]
+
+
+def test_the_catalogue_is_large_and_ids_are_unique():
+    assert len(CASES) >= 30
+    assert len({case.id for case in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_bad_input_gets_one_clear_message_and_writes_nothing(case, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    case.setup(tmp_path)
+    capsys.readouterr()
+    assert main(case.command) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err and err[-1].startswith("error: ") and "Traceback" not in "\n".join(err)
+    assert case.message in err[-1], err[-1]
+    for output in case.absent:
+        assert not (tmp_path / output).exists(), f"{output} was written despite the error"
