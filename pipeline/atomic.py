@@ -20,7 +20,9 @@ def atomic_output(path: str | Path, mode: str = "wb", **open_kwargs) -> Iterator
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
-        raise OSError(exc.errno, f"cannot write here ({exc.strerror})", str(path)) from exc
+        blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+        reason = f"{blocker} is a file, not a folder" if blocker else exc.strerror
+        raise OSError(exc.errno, f"cannot write here ({reason})", str(path)) from exc
     try:
         with os.fdopen(fd, mode, **open_kwargs) as handle:
             yield handle

@@ -78,6 +78,10 @@ def parse_digits_csv(data: bytes, name: str, labelled: bool) -> tuple[np.ndarray
     body = data[body_start:]
     if not body.strip():
         raise PipelineError(f"{name} has a header but no data rows")
+    # pandas would quietly take "1.0" or "1e2" as integers: anything but digits, commas and line
+    # ends sends the file to the diagnostic pass (a C-speed scan, ~0.1 s for train.csv).
+    if body.translate(None, b"0123456789,\r\n"):
+        _diagnose(body, name, expected)
     try:
         frame = pd.read_csv(io.BytesIO(body), header=None, names=list(expected), dtype=np.uint8,
                             index_col=False, engine="c", skip_blank_lines=False)
@@ -111,7 +115,7 @@ def _diagnose(body: bytes, name: str, expected: tuple[str, ...]) -> None:
         is_label = expected[col] == "label"
         limit = N_CLASSES - 1 if is_label else 255
         blank = cells.isna() | (cells.str.strip() == "")
-        digits = cells.str.fullmatch(r"\s*\d{1,3}\s*").fillna(False).astype(bool)
+        digits = cells.str.fullmatch(r"\d{1,3}").fillna(False).astype(bool)
         numeric = pd.to_numeric(cells.where(digits), errors="coerce")
         bad = blank | ~digits | (numeric > limit)
         if bad.any():
@@ -121,7 +125,8 @@ def _diagnose(body: bytes, name: str, expected: tuple[str, ...]) -> None:
                 what = f"a digit 0..9" if is_label else "an integer pixel value 0..255"
                 first = (row, col, "a blank cell" if bool(blank.iloc[row]) else repr(value), what)
     if first is None:
-        raise PipelineError(f"{name}: could not be parsed as {len(expected)} integer columns")
+        raise PipelineError(f"{name}: could not be parsed as {len(expected)} integer columns "
+                            f"(only digits, commas and line ends are allowed)")
     row, col, found, what = first
     raise PipelineError(f"{name}, line {row + 2}, column {expected[col]}: expected {what}, found {found}")
 

@@ -1,0 +1,107 @@
+"""Property-based tests of the pieces with clear invariants."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, Phase, assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from digits_support import csv_text
+from pipeline import nn
+from pipeline.digits_csv import PIXEL_COLUMNS, TRAIN_COLUMNS, parse_digits_csv
+from pipeline.errors import PipelineError
+from pipeline.splitting import split_indices
+from pipeline.submission import format_submission, parse_submission
+
+FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Frames are 785 columns wide: shrinking one takes minutes, so CSV properties report the example as found.
+NO_SHRINK = settings(FAST, phases=[Phase.explicit, Phase.reuse, Phase.generate])
+
+
+@st.composite
+def digit_frames(draw, max_rows=6):
+    n = draw(st.integers(1, max_rows))
+    labels = draw(arrays(np.uint8, n, elements=st.integers(0, 9)))
+    pixels = draw(arrays(np.uint8, (n, 784), elements=st.integers(0, 255)))
+    return labels, pixels
+
+
+@NO_SHRINK
+@given(digit_frames())
+def test_any_valid_frame_parses_back_exactly(frame):
+    labels, pixels = frame
+    text = csv_text(TRAIN_COLUMNS, np.column_stack([labels, pixels]).tolist())
+    x, y = parse_digits_csv(text.encode(), "train.csv", labelled=True)
+    np.testing.assert_array_equal(x, pixels)
+    np.testing.assert_array_equal(y, labels)
+
+
+BAD_CELLS = st.one_of(
+    st.integers(0, 255).map(lambda v: f"{v}.0"), st.integers(1, 2).map(lambda e: f"1e{e}"),
+    st.integers(0, 255).map(lambda v: f" {v}"),
+    st.integers(256, 10**6).map(str), st.integers(-10**6, -1).map(str), st.just(""),
+    st.floats(0.01, 254.99).filter(lambda f: not f.is_integer()).map(lambda f: f"{f:.2f}"),
+    st.text("abcxyz!?", min_size=1, max_size=4),
+)
+
+
+@NO_SHRINK
+@given(digit_frames(), st.data(), BAD_CELLS)
+def test_any_single_corrupt_cell_is_caught_and_located(frame, data, bad):
+    labels, pixels = frame
+    rows = [[str(v) for v in row] for row in np.column_stack([labels, pixels]).tolist()]
+    row = data.draw(st.integers(0, len(rows) - 1))
+    column = data.draw(st.integers(0, 784))
+    rows[row][column] = bad
+    text = csv_text(TRAIN_COLUMNS, rows)
+    with pytest.raises(PipelineError) as err:
+        parse_digits_csv(text.encode(), "train.csv", labelled=True)
+    assert f"train.csv, line {row + 2}, column {TRAIN_COLUMNS[column]}:" in str(err.value)
+
+
+@NO_SHRINK
+@given(digit_frames(), st.integers(10, 99))
+def test_any_label_outside_0_to_9_is_caught(frame, label):
+    labels, pixels = frame
+    rows = np.column_stack([labels, pixels]).astype(int)
+    rows[-1, 0] = label
+    with pytest.raises(PipelineError, match=f"line {len(rows) + 1}, column label: expected a digit 0..9"):
+        parse_digits_csv(csv_text(TRAIN_COLUMNS, rows.tolist()).encode(), "train.csv", labelled=True)
+
+
+@FAST
+@given(arrays(np.float64, st.tuples(st.integers(1, 5), st.integers(2, 12)),
+              elements=st.floats(-1e300, 1e300, allow_nan=False)))
+def test_softmax_is_a_distribution_and_cross_entropy_is_finite(logits):
+    probabilities = nn.softmax(logits)
+    assert np.all(np.isfinite(probabilities)) and np.all(probabilities >= 0)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-9)
+    targets = np.arange(len(logits)) % logits.shape[1]
+    loss = nn.cross_entropy(logits, targets)
+    assert np.isfinite(loss) and loss >= 0
+
+
+@FAST
+@given(st.lists(st.integers(0, 9), min_size=40, max_size=300), st.floats(0.1, 0.5), st.integers(0, 2**31))
+def test_split_is_a_stratified_partition(labels, fraction, seed):
+    labels = np.array(labels)
+    counts = np.bincount(labels)
+    present = counts[counts > 0]
+    n_val = int(np.ceil(fraction * len(labels)))
+    assume(present.min() >= 2 and min(n_val, len(labels) - n_val) >= len(present))
+    train, validation = split_indices(labels, fraction, seed)
+    assert np.intersect1d(train, validation).size == 0
+    assert len(train) + len(validation) == len(labels)
+    for digit in np.flatnonzero(counts):
+        expected = counts[digit] * len(validation) / len(labels)
+        assert abs(np.sum(labels[validation] == digit) - expected) <= 1 + 1e-9
+
+
+@FAST
+@given(arrays(np.int64, st.integers(1, 500), elements=st.integers(0, 9)))
+def test_submission_round_trip(labels):
+    ids, parsed = parse_submission(format_submission(labels).encode(), "s.csv", expected_rows=len(labels))
+    np.testing.assert_array_equal(parsed, labels)
+    np.testing.assert_array_equal(ids, np.arange(1, len(labels) + 1))
