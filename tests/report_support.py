@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
@@ -77,8 +76,3 @@ SAMPLE_LEDGER = ledger(
     "2024-06-05T12:00:00Z,41000003,<script>alert(1)</script> https://example.com/x,complete,0.97300,,cc,33,d3,0.9700",
     "2024-06-07T12:00:00Z,41000004,still scoring,pending,,,dd,44,d4,0.9710",
 )
-
-
-def read_rows(path: Path) -> list[dict]:
-    with open(path, newline="") as handle:
-        return list(csv.DictReader(handle))
