@@ -14,6 +14,7 @@ COMMANDS = {
     "split": ("pipeline.stages.split", "stage: validate the CSVs, split train/validation, write arrays"),
     "train": ("pipeline.stages.train", "stage: train the network, write model, metrics and plots"),
     "predict": ("pipeline.stages.predict", "stage: predict test.csv, write submissions/submission.csv"),
+    "report": ("pipeline.stages.report", "stage: render reports/index.html (curves, confusion, mistakes, weights, scores)"),
     "score": ("pipeline.commands.score", "accuracy of a submission file against an answer key"),
 }
 

@@ -25,3 +25,8 @@ CONFUSION = METRICS_DIR / "confusion.csv"
 
 SUBMISSIONS_DIR = Path("submissions")
 SUBMISSION = SUBMISSIONS_DIR / "submission.csv"
+
+SUBMISSION_HISTORY = SUBMISSIONS_DIR / "history.csv"  # the Kaggle ledger, git-tracked
+
+REPORTS_DIR = Path("reports")
+REPORT_PAGE = REPORTS_DIR / "index.html"

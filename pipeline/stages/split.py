@@ -10,6 +10,7 @@ from pipeline.competition_zip import check_competition_zip, read_member
 from pipeline.config import load_params
 from pipeline.digits_csv import parse_digits_csv
 from pipeline.errors import PipelineError
+from pipeline.progress import Progress
 from pipeline.splitting import split_indices
 from pipeline.submission import parse_submission
 
@@ -17,8 +18,11 @@ from pipeline.submission import parse_submission
 def run(args) -> int:
     params = load_params(paths.PARAMS).split
     check_competition_zip(paths.COMPETITION_ZIP)
-    pixels, labels = parse_digits_csv(read_member(paths.COMPETITION_ZIP, "train.csv"), "train.csv", labelled=True)
-    test_pixels, _ = parse_digits_csv(read_member(paths.COMPETITION_ZIP, "test.csv"), "test.csv", labelled=False)
+    with Progress(2, "split: parse", unit="files") as progress:
+        pixels, labels = parse_digits_csv(read_member(paths.COMPETITION_ZIP, "train.csv"), "train.csv", labelled=True)
+        progress.update(1, train_rows=len(pixels))
+        test_pixels, _ = parse_digits_csv(read_member(paths.COMPETITION_ZIP, "test.csv"), "test.csv", labelled=False)
+        progress.update(1, test_rows=len(test_pixels))
     test = {"X": test_pixels}
     if paths.RAW_SOLUTION.exists():
         _, answers = parse_submission(paths.RAW_SOLUTION.read_bytes(), str(paths.RAW_SOLUTION))

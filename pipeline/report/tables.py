@@ -1,0 +1,72 @@
+"""Read the plot data the train stage writes (CSV with a header, JSON of numbers)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.errors import PipelineError
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PipelineError(f"{path}: not found; run the stage that makes it (dvc repro)") from None
+    except UnicodeDecodeError:
+        raise PipelineError(f"{path}: not UTF-8 text; is this really a CSV file?") from None
+
+
+def read_numeric_csv(path: str | Path, columns: tuple[str, ...], integer: bool = False) -> dict[str, np.ndarray]:
+    """The named ``columns`` of a CSV file as float (or int) arrays; other columns are ignored.
+
+    Raises PipelineError naming the file, the line and the column of a missing or bad value.
+    """
+    path = Path(path)
+    reader = csv.reader(io.StringIO(_read_text(path)))
+    header = next(reader, None)
+    if header is None:
+        raise PipelineError(f"{path} is empty: expected a header with {', '.join(columns)}")
+    header = [name.strip() for name in header]
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise PipelineError(f"{path}, line 1: missing column(s) {', '.join(missing)}; "
+                            f"expected {', '.join(columns)}, found {', '.join(header)}")
+    where = [header.index(c) for c in columns]
+    values: list[list[float]] = [[] for _ in columns]
+    for line, row in enumerate(reader, start=2):
+        if not row:
+            continue
+        for out, name, i in zip(values, columns, where):
+            cell = row[i].strip() if i < len(row) else ""
+            out.append(_number(cell, path, line, name, integer))
+    dtype = np.int64 if integer else np.float64
+    return {name: np.asarray(out, dtype=dtype) for name, out in zip(columns, values)}
+
+
+def _number(cell: str, path: Path, line: int, column: str, integer: bool) -> float:
+    what = "an integer" if integer else "a number"
+    try:
+        value = int(cell) if integer else float(cell)
+    except ValueError:
+        found = "a blank cell" if not cell else repr(cell)
+        raise PipelineError(f"{path}, line {line}, column {column}: expected {what}, found {found}") from None
+    if not integer and not math.isfinite(value):
+        raise PipelineError(f"{path}, line {line}, column {column}: expected a finite number, found {cell!r}")
+    return value
+
+
+def read_json_object(path: str | Path) -> dict:
+    path = Path(path)
+    try:
+        value = json.loads(_read_text(path))
+    except json.JSONDecodeError as exc:
+        raise PipelineError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise PipelineError(f"{path}: expected a JSON object of named values, found {type(value).__name__}")
+    return value
