@@ -60,7 +60,7 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         ``callback`` receives each iteration's record (iteration, loss, accuracy, lr, seconds and,
         when evaluated, validation_loss and validation_accuracy).
         """
-        X, y = validate_data(self, X, y, dtype=None, ensure_min_samples=2)
+        X, y = validate_data(self, X, y, dtype="numeric", ensure_min_samples=2)
         check_classification_targets(y)
         self.classes_, targets = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
@@ -114,7 +114,7 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _scaled(self, X) -> np.ndarray:
-        X = validate_data(self, X, dtype=None, reset=False)
+        X = validate_data(self, X, dtype="numeric", reset=False)
         return np.multiply(X, self.input_scale_, dtype=DTYPE, casting="unsafe")
 
     def _evaluate(self, x_scaled: np.ndarray, targets: np.ndarray) -> dict:
@@ -131,7 +131,8 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         return nn.softmax(self.decision_function_logits(X).astype(np.float64))
 
     def predict(self, X) -> np.ndarray:
-        return self.classes_[self.decision_function_logits(X).argmax(axis=1)]
+        logits = self.decision_function_logits(X)  # checks fitted before classes_ is read
+        return self.classes_[logits.argmax(axis=1)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

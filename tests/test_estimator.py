@@ -1,0 +1,95 @@
+"""DigitNetClassifier as a scikit-learn estimator: the official checks, and what training promises."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from pipeline.estimator import DigitNetClassifier, TrainingDiverged
+from pipeline.model_file import load_model, save_model
+
+
+@parametrize_with_checks([DigitNetClassifier(hidden_layer_sizes=(16,), max_iter=60, learning_rate=0.01)])
+def test_scikit_learn_estimator_checks(estimator, check):
+    # Every check of scikit-learn's suite runs; none is excluded. (check_array_api_input skips
+    # itself unless SCIPY_ARRAY_API is set: the network is NumPy-only by design.)
+    check(estimator)
+
+
+def blobs(n=300, d=64, classes=4, seed=0):
+    """Images-like data: one bright 8x8 region per class, plus noise, as uint8 pixels."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % classes
+    x = rng.integers(0, 60, size=(n, d))
+    for c in range(classes):
+        x[y == c, c * (d // classes):(c + 1) * (d // classes)] += 150
+    return x.astype(np.uint8), y
+
+
+def test_learns_uint8_pixels_and_keeps_the_input_scaling():
+    x, y = blobs()
+    model = DigitNetClassifier(hidden_layer_sizes=(16,), max_iter=80, learning_rate=0.01).fit(x, y)
+    assert model.score(x, y) > 0.95
+    assert model.input_scale_ == pytest.approx(1 / x.max())
+    proba = model.predict_proba(x)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(model.classes_[proba.argmax(axis=1)], model.predict(x))
+
+
+def test_history_records_every_update_and_validation_every_eval_every():
+    x, y = blobs()
+    seen = []
+    model = DigitNetClassifier(hidden_layer_sizes=(8,), max_iter=25, eval_every=10).fit(
+        x, y, eval_set=(x[:50], y[:50]), callback=seen.append)
+    assert [r["iteration"] for r in model.history_] == list(range(1, 26)) and seen == model.history_
+    assert [r["iteration"] for r in model.history_ if "validation_accuracy" in r] == [10, 20, 25]
+    assert all(r["learning_rate"] > 0 and r["seconds"] >= 0 for r in model.history_)
+
+
+def model_bytes(model, tmp_path, name):
+    save_model(tmp_path / name, model)
+    return (tmp_path / name).read_bytes()
+
+
+def test_same_seed_same_bytes_other_seed_other_model(tmp_path):
+    x, y = blobs()
+    kw = dict(hidden_layer_sizes=(12,), max_iter=15, augment_shift=1, image_shape=(8, 8), n_shift_groups=4)
+    a = model_bytes(DigitNetClassifier(random_state=1, **kw).fit(x, y), tmp_path, "a.npz")
+    b = model_bytes(DigitNetClassifier(random_state=1, **kw).fit(x, y), tmp_path, "b.npz")
+    c = model_bytes(DigitNetClassifier(random_state=2, **kw).fit(x, y), tmp_path, "c.npz")
+    assert a == b and a != c
+
+
+def test_saved_model_predicts_the_same(tmp_path):
+    x, y = blobs()
+    model = DigitNetClassifier(hidden_layer_sizes=(8, 6), max_iter=20).fit(x, y)
+    save_model(tmp_path / "m.npz", model)
+    loaded = load_model(tmp_path / "m.npz")
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+    np.testing.assert_allclose(loaded.predict_proba(x), model.predict_proba(x))
+    assert loaded.get_params() == model.get_params()
+
+
+def test_divergence_names_the_iteration():
+    x, y = blobs()
+    with pytest.raises(TrainingDiverged, match=r"training diverged at iteration \d+: the loss is (nan|inf)"):
+        DigitNetClassifier(hidden_layer_sizes=(8,), optimizer="gd", learning_rate=1e12, max_iter=50).fit(x, y)
+
+
+def test_shift_augmentation_needs_images():
+    x, y = blobs(d=60)
+    with pytest.raises(ValueError, match="image_shape"):
+        DigitNetClassifier(augment_shift=1, image_shape=(8, 8), max_iter=2).fit(x, y)
+
+
+def test_works_in_cross_validation_and_grid_search():
+    x, y = blobs(n=200)
+    scores = cross_val_score(DigitNetClassifier(hidden_layer_sizes=(8,), max_iter=40, learning_rate=0.01), x, y, cv=3)
+    assert scores.shape == (3,) and scores.min() > 0.9
+    search = GridSearchCV(DigitNetClassifier(hidden_layer_sizes=(8,), max_iter=40),
+                          {"learning_rate": [1e-5, 0.01]}, cv=2).fit(x, y)
+    assert search.best_params_ == {"learning_rate": 0.01}
