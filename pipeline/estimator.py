@@ -93,23 +93,25 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
             validation = (self._scaled(x_val), np.searchsorted(self.classes_, np.asarray(y_val)))
         self.history_ = []
         start = time.perf_counter()
-        for step in range(self.max_iter):
-            shifts = (rng.integers(-self.augment_shift, self.augment_shift + 1, size=(len(engine.groups), 2))
-                      if shifting else None)
-            loss, accuracy, grads = engine(self.layers_, shifts)
-            if not np.isfinite(loss):
-                raise TrainingDiverged(
-                    f"training diverged at iteration {step + 1}: the loss is {loss} "
-                    f"(learning_rate {self.learning_rate} is probably too large)")
-            lr = learning_rate_at(step, self.learning_rate, self.max_iter, self.lr_schedule, self.warmup_iterations)
-            optimizer.step(params, [g for layer in grads for g in layer], lr)
-            record = {"iteration": step + 1, "loss": loss, "accuracy": accuracy, "learning_rate": lr}
-            if validation is not None and ((step + 1) % self.eval_every == 0 or step + 1 == self.max_iter):
-                record.update(self._evaluate(*validation))
-            record["seconds"] = time.perf_counter() - start
-            self.history_.append(record)
-            if callback is not None:
-                callback(record)
+        # Divergence is caught below and reported with its iteration; NumPy's overflow warnings would only add noise.
+        with np.errstate(over="ignore", invalid="ignore"):
+            for step in range(self.max_iter):
+                shifts = (rng.integers(-self.augment_shift, self.augment_shift + 1, size=(len(engine.groups), 2))
+                          if shifting else None)
+                loss, accuracy, grads = engine(self.layers_, shifts)
+                if not np.isfinite(loss):
+                    raise TrainingDiverged(
+                        f"training diverged at iteration {step + 1}: the loss is {loss} "
+                        f"(learning_rate {self.learning_rate} is probably too large)")
+                lr = learning_rate_at(step, self.learning_rate, self.max_iter, self.lr_schedule, self.warmup_iterations)
+                optimizer.step(params, [g for layer in grads for g in layer], lr)
+                record = {"iteration": step + 1, "loss": loss, "accuracy": accuracy, "learning_rate": lr}
+                if validation is not None and ((step + 1) % self.eval_every == 0 or step + 1 == self.max_iter):
+                    record.update(self._evaluate(*validation))
+                record["seconds"] = time.perf_counter() - start
+                self.history_.append(record)
+                if callback is not None:
+                    callback(record)
         self.n_iter_ = self.max_iter
         return self
 
