@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import pytest
@@ -100,3 +101,35 @@ def test_outputs_travel_through_a_dvc_remote(repo, tmp_path):
         assert (clone / rel).read_bytes() == (path / rel).read_bytes(), rel
     status = run(["dvc", "status"], clone, env).stdout
     assert "up to date" in status
+
+
+def test_queued_sweep_runs_two_at_a_time_and_exp_show_compares(repo):
+    """The README's sweep: queue experiments, run them with two workers, compare them."""
+    path, env, _ = repo
+    run(["git", "add", "-A"], path)
+    run(["git", "commit", "-q", "--allow-empty", "-m", "before the sweep"], path)
+    for rate in ("0.002", "0.02"):
+        run(["dvc", "exp", "run", "--queue", "-S", f"train.learning_rate={rate}", "-S", "train.iterations=10"], path, env)
+    run(["dvc", "queue", "start", "-j", "2"], path, env)
+    try:
+        deadline = time.monotonic() + 600
+        while True:
+            status = run(["dvc", "queue", "status"], path, env).stdout
+            if not any(state in status for state in ("Queued", "Running")) or time.monotonic() > deadline:
+                break
+            time.sleep(3)
+        assert status.count("Success") == 2, status
+    finally:
+        run(["dvc", "queue", "stop", "--kill"], path, env, check=False)
+    experiments = json.loads(run(["dvc", "exp", "show", "--json"], path, env).stdout)
+    found = {}
+    for commit in experiments:
+        for exp in commit.get("experiments") or []:
+            for revision in exp.get("revs", []):
+                data = revision.get("data") or {}
+                rate = data.get("params", {}).get("params.yaml", {}).get("data", {}).get("train", {}).get("learning_rate")
+                metrics = data.get("metrics", {}).get("metrics/train.json", {}).get("data", {})
+                if rate is not None and "validation_accuracy" in metrics:
+                    found[rate] = metrics
+    assert set(found) == {0.002, 0.02}, found
+    assert all(m["iterations"] == 10 for m in found.values())
