@@ -1,0 +1,89 @@
+"""A tiny run of benchmarks/bench.py: the table has its columns and the numbers are sane.
+
+Times nothing: it only checks that the benchmark runs end to end on the embedded MNIST sample.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline.sample_data import build_sample, load_mnist_sample
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[1]
+COLUMNS = ("contender", "validation acc.", "test acc.", "s to 97 %", "s to 98 %", "time per step (median)",
+           "steps", "training s", "peak RSS")
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bench")
+    archive, solution = build_sample(*load_mnist_sample())
+    (folder / "digit-recognizer.zip").write_bytes(archive)
+    (folder / "solution.csv").write_bytes(solution)  # found beside the zip
+    out = folder / "results.json"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks/bench.py"), "--zip", str(folder / "digit-recognizer.zip"),
+         "--rows", "600", "--iterations", "5", "--epochs", "2", "--parse-repeats", "1", "--ratio-repeats", "2",
+         "--stage-iterations", "2", "--threads", "1", "--json", str(out)],
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout, json.loads(out.read_text()), result.stderr
+
+
+def test_the_table_has_every_column_and_a_row_per_contender(bench):
+    table, _, _ = bench
+    header = next(line for line in table.splitlines() if line.startswith("| contender"))
+    for column in COLUMNS:
+        assert f" {column} |" in header
+    rows = [line for line in table.splitlines() if line.startswith("| ") and line != header]
+    for label in ("ours (NumPy", "scikit-learn `MLPClassifier()`, defaults",
+                  "scikit-learn `MLPClassifier(hidden_layer_sizes=(512,))`", "PyTorch (CPU)"):
+        assert any(row.startswith(f"| {label}") and row.count("|") == header.count("|") for row in rows), label
+    assert "Machine: " in table and "Command: `python " in table
+
+
+def test_accuracies_are_fractions_and_times_positive(bench):
+    _, report, _ = bench
+    ran = {name: r for name, r in report["contenders"].items() if "skipped" not in r}
+    assert set(ran) >= {"ours", "sklearn-default", "sklearn-wide"}
+    for name, r in ran.items():
+        assert "error" not in r, (name, r)
+        assert 0.0 <= r["validation_accuracy"] <= 1.0 and 0.0 <= r["test_accuracy"] <= 1.0
+        assert r["train_seconds"] > 0 and r["median_step_seconds"] > 0 and r["peak_rss_bytes"] > 10**7
+    assert ran["ours"]["steps"] == 5 and ran["sklearn-default"]["steps"] <= 2
+    assert report["data"]["train_rows"] + report["data"]["validation_rows"] == 600
+    assert report["data"]["test_rows"] == 2000
+
+
+def test_torch_runs_when_installed_and_is_skipped_with_a_message_when_not(bench):
+    table, report, stderr = bench
+    if HAS_TORCH:
+        assert report["contenders"]["torch"]["steps"] == 5
+    else:
+        assert report["contenders"]["torch"] == {"skipped": "PyTorch is not installed"}
+        assert "torch skipped" in stderr and "skipped: PyTorch is not installed" in table
+
+
+def test_checks_for_ours_are_reported(bench):
+    _, report, _ = bench
+    checks = report["checks"]
+    assert checks["parse"]["shape"] == [3000, 785] and checks["parse"]["median_seconds"] > 0
+    assert checks["ratio"]["ratio"] > 0 and checks["ratio"]["repeats"] == 2
+    assert checks["stage"]["exit_status"] == 0 and checks["stage"]["peak_rss_bytes"] > 10**7
+
+
+def test_a_missing_zip_is_a_clear_error(tmp_path, capsys):
+    from benchmarks.bench import main
+
+    assert main(["--zip", str(tmp_path / "none.zip"), "--json", str(tmp_path / "out.json")]) == 1
+    error = capsys.readouterr().err
+    assert "none.zip: competition zip not found" in error and "--zip" in error
+    assert not (tmp_path / "out.json").exists()
