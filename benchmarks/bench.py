@@ -149,48 +149,60 @@ def run_worker(task: str, data: str, settings: dict, folder: Path, threads: int 
     return {**json.loads(result.read_text()), "wall_seconds": time.perf_counter() - start}
 
 
+def run_contenders(args, params, data: dict, project: Path) -> dict:
+    results = {}
+    common = {"budget_s": args.budget_s, "iterations": args.iterations, "epochs": args.epochs,
+              "seed": params.train.seed}
+    hidden = {"sklearn-default": [100], "sklearn-wide": list(params.train.hidden_layers)}
+    for name in args.contenders:
+        if name == "torch" and importlib.util.find_spec("torch") is None:
+            log("bench: torch skipped: PyTorch is not installed (a CPU build is enough to include it)")
+            results[name] = {"skipped": "PyTorch is not installed"}
+            continue
+        log(f"bench: training {name}")
+        results[name] = run_worker(name, data["folder"], {**common, "hidden": hidden.get(name)}, project,
+                                   args.threads, timeout=2 * args.budget_s + 600)
+    return results
+
+
+def run_checks(args, data: dict, project: Path) -> dict:
+    results = {}
+    if "parse" in args.checks:
+        results["parse"] = data["parse"]
+    if "ratio" in args.checks:
+        log("bench: timing one iteration against its two largest products")
+        results["ratio"] = run_worker("iteration-ratio", data["folder"], {"repeats": args.ratio_repeats},
+                                      project, args.threads)
+    if "stage" in args.checks:
+        log(f"bench: peak memory of the train stage ({args.stage_iterations} iterations)")
+        raw = yaml.safe_load((ROOT / "params.yaml").read_text())  # project/ already has data/prepared
+        raw["train"]["iterations"] = args.stage_iterations
+        raw["train"]["warmup_iterations"] = min(raw["train"].get("warmup_iterations", 0), args.stage_iterations - 1)
+        (project / "params.yaml").write_text(yaml.safe_dump(raw))
+        stage = run_worker("train-stage", data["folder"], {}, project, args.threads, cwd=project)
+        results["stage"] = {**stage, "iterations": args.stage_iterations}
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
-    params = load_params(ROOT / "params.yaml")
-    command = "python " + " ".join(shlex.quote(a) for a in [str(Path(sys.argv[0])), *sys.argv[1:]])
-    report = {"command": command, "machine": machine.describe(ROOT), "contenders": {}, "checks": {},
-              "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}}
     started = time.perf_counter()
+    report = {"command": " ".join(shlex.quote(a) for a in ["python", "benchmarks/bench.py", *argv]),
+              "machine": machine.describe(ROOT),
+              "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}}
     with tempfile.TemporaryDirectory(prefix="digit-bench-") as tmp:
-        project = Path(tmp)
+        project = Path(tmp)  # a project copy for the train stage: params.yaml and data/prepared
         try:
+            params = load_params(ROOT / "params.yaml")
             log(f"bench: reading {args.zip}")
             report["data"] = data = prepare(args, params, project)
         except PipelineError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         log(f"bench: {data['train_rows']} train, {data['validation_rows']} validation, {data['test_rows']} test rows")
-        common = {"budget_s": args.budget_s, "iterations": args.iterations, "epochs": args.epochs,
-                  "seed": params.train.seed}
-        hidden = {"sklearn-default": [100], "sklearn-wide": list(params.train.hidden_layers)}
-        for name in args.contenders:
-            if name == "torch" and importlib.util.find_spec("torch") is None:
-                log("bench: torch skipped: PyTorch is not installed (a CPU build is enough to include it)")
-                report["contenders"][name] = {"skipped": "PyTorch is not installed"}
-                continue
-            log(f"bench: training {name}")
-            settings = {**common, "hidden": hidden.get(name)}
-            report["contenders"][name] = run_worker(name, data["folder"], settings, project, args.threads,
-                                                    timeout=2 * args.budget_s + 600)
-        if "parse" in args.checks:
-            report["checks"]["parse"] = data["parse"]
-        if "ratio" in args.checks:
-            log("bench: timing one iteration against its two largest products")
-            report["checks"]["ratio"] = run_worker("iteration-ratio", data["folder"],
-                                                   {"repeats": args.ratio_repeats}, project, args.threads)
-        if "stage" in args.checks:
-            log(f"bench: peak memory of the train stage ({args.stage_iterations} iterations)")
-            raw = yaml.safe_load((ROOT / "params.yaml").read_text())
-            raw["train"]["iterations"] = args.stage_iterations
-            raw["train"]["warmup_iterations"] = min(raw["train"].get("warmup_iterations", 0), args.stage_iterations - 1)
-            (project / "params.yaml").write_text(yaml.safe_dump(raw))
-            stage = run_worker("train-stage", data["folder"], {}, project, args.threads, cwd=project)
-            report["checks"]["stage"] = {**stage, "iterations": args.stage_iterations}
+        report["contenders"] = run_contenders(args, params, data, project)
+        report["checks"] = run_checks(args, data, project)
     report["total_seconds"] = time.perf_counter() - started
     report["markdown"] = table.render(report, params.train)
     print(report["markdown"])

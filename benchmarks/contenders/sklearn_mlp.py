@@ -1,9 +1,11 @@
 """scikit-learn's ``MLPClassifier`` (mini-batch Adam), trained one epoch per ``partial_fit`` call.
 
-Epoch by epoch so that validation can be scored between epochs off the clock. With a
-``RandomState`` object (not an int) each epoch draws a new shuffle, and stopping follows
-``fit``'s own rule (``max_iter`` epochs, or ``n_iter_no_change`` epochs without the training
-loss improving by ``tol``), so the run is the one ``fit`` would make.
+Epoch by epoch so that validation can be scored between epochs off the clock. It is ``fit``'s
+training in all but the exact shuffles: with a ``RandomState`` object (an int would give every
+epoch the same order) each epoch draws a new random order (``fit`` reshuffles the previous
+order; this starts from the natural one, so the first epoch is identical and the later ones are
+equally random), and it stops by ``fit``'s rule: ``max_iter`` epochs, or more than
+``n_iter_no_change`` epochs in a row without the training loss improving by ``tol``.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from benchmarks.common import ROOT, OverBudget, accuracy, scaled
+from benchmarks.common import ROOT, accuracy, scaled
 from benchmarks.contenders.ours import describe
 from pipeline.config import load_params
 from pipeline.optim import learning_rate_at
