@@ -116,7 +116,7 @@ def render(report: dict, train_params) -> str:
     every = {r.get("eval_every") for r in report["contenders"].values()} - {None}
     lines += [
         "- Training seconds stop while validation is scored: after every epoch for scikit-learn, every "
-        f"{'/'.join(map(str, sorted(every))) or 'N'} iterations for ours and PyTorch; \"s to 97 %\" is the first "
+        f"{'/'.join(map(str, sorted(every))) or 'N'} iterations for the full-batch ones; \"s to 97 %\" is the first "
         "such check at or above 97 %, so it is rounded up to that cadence.",
         "- Every contender is given the same rows; scikit-learn and PyTorch get the pixels ÷ 255 as float32, "
         "ours scales inside `fit` (float32 too). Each contender runs in its own process; its peak RSS "
