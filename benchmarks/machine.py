@@ -47,8 +47,7 @@ def _blas() -> dict[str, str]:
     for p in threadpool_info():
         if p.get("user_api") == "blas":
             package = Path(p["filepath"]).parent.name.removesuffix(".libs")
-            found[package] = (f"{p.get('internal_api')} {p.get('version')} ({p.get('architecture')}, "
-                              f"{p.get('num_threads')} threads)")
+            found[package] = f"{p.get('internal_api')} {p.get('version')} ({p.get('architecture')} kernels)"
     return found
 
 
