@@ -1,0 +1,59 @@
+"""The targets for ours that are not a race: one iteration against its two largest products, and
+the train stage's peak memory. (The CSV parse time is measured in bench.py, where the zip is read.)"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import numpy as np
+
+from benchmarks.common import ROOT, scaled
+from pipeline.config import load_params
+from pipeline.stages.train import build_model
+
+
+def iteration_ratio(data, repeats: int) -> dict:
+    """Median time of one training iteration over the median time of ``x @ W0`` plus ``x.T @ delta0``.
+
+    The iterations are the estimator's own (``fit`` with the train stage's parameters, shifts
+    included), timed between its callbacks; in each callback the two products are timed alone
+    on same-shaped float32 arrays with preallocated outputs, so both are measured side by side,
+    interleaved, in one process. The first of each is a warm-up and is dropped.
+    """
+    params = load_params(ROOT / "params.yaml").train
+    model = build_model(params).set_params(max_iter=repeats + 1)
+    rng = np.random.default_rng(0)
+    x = scaled(data.X_train)
+    width = params.hidden_layers[0]
+    w0 = rng.standard_normal((x.shape[1], width), dtype=np.float32)
+    delta0 = rng.standard_normal((len(x), width), dtype=np.float32)
+    z0, grad_w0 = np.empty((len(x), width), np.float32), np.empty_like(w0)
+    iterations, products = [], []
+    last = [None]
+
+    def callback(record: dict) -> None:
+        now = time.perf_counter()
+        if last[0] is not None:
+            iterations.append(now - last[0])
+        start = time.perf_counter()
+        np.matmul(x, w0, out=z0)
+        np.matmul(x.T, delta0, out=grad_w0)
+        products.append(time.perf_counter() - start)
+        last[0] = time.perf_counter()
+
+    model.fit(data.X_train, data.y_train, callback=callback)
+    products = products[1:]
+    iteration_s, products_s = statistics.median(iterations), statistics.median(products)
+    return {"ratio": iteration_s / products_s, "iteration_seconds": iteration_s, "products_seconds": products_s,
+            "repeats": len(iterations), "iteration_samples": iterations, "product_samples": products,
+            "shape": {"x": list(x.shape), "W0": list(w0.shape)}}
+
+
+def train_stage() -> dict:
+    """``python -m pipeline train`` in this process (the current folder is a prepared project copy)."""
+    from pipeline.cli import main
+
+    start = time.perf_counter()
+    status = main(["train"])
+    return {"exit_status": status, "seconds": time.perf_counter() - start}

@@ -1,0 +1,107 @@
+"""PyTorch on CPU, the same network and training as ours, written the way a PyTorch user would.
+
+Same layer sizes, He-normal weights and zero biases, ReLU, softmax cross-entropy, the same
+optimizer and learning-rate schedule (``pipeline.optim.learning_rate_at``), the same number of
+updates, each on the whole training set. The shift augmentation is the same too (one random
+shift of up to ``augment_shift`` pixels per group of images, drawn every update) but done the
+usual way: the images are copied, shifted, from a zero-padded copy made once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from benchmarks.common import ROOT, accuracy, scaled
+from benchmarks.contenders.ours import describe
+from pipeline.config import load_params
+from pipeline.optim import learning_rate_at
+from pipeline.stages.train import build_model
+
+SIDE = 28
+
+
+def network(sizes: list[int]) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        linear = nn.Linear(fan_in, fan_out)
+        nn.init.kaiming_normal_(linear.weight, nonlinearity="relu")  # std sqrt(2 / fan_in), as ours
+        nn.init.zeros_(linear.bias)
+        layers += [linear, nn.ReLU()] if i < len(sizes) - 2 else [linear]
+    return nn.Sequential(*layers)
+
+
+def optimizer_for(params, parameters):
+    if params.optimizer == "adam":
+        return torch.optim.Adam(parameters, lr=params.learning_rate, betas=(params.beta1, params.beta2), eps=1e-8)
+    momentum = params.momentum if params.optimizer == "momentum" else 0.0
+    return torch.optim.SGD(parameters, lr=params.learning_rate, momentum=momentum)
+
+
+class Shifter:
+    """Each call returns the images with group g moved by shifts[g] = (dy, dx) pixels, zero-filled."""
+
+    def __init__(self, x: torch.Tensor, n_groups: int, pad: int):
+        self.pad = pad
+        self.padded = nn.functional.pad(x.view(-1, SIDE, SIDE), (pad, pad, pad, pad))
+        self.out = torch.empty_like(x).view(-1, SIDE, SIDE)
+        bounds = np.linspace(0, len(x), min(n_groups, len(x)) + 1).astype(int)
+        self.groups = list(zip(bounds[:-1], bounds[1:]))
+
+    def __call__(self, shifts: np.ndarray) -> torch.Tensor:
+        p = self.pad
+        for (a, b), (dy, dx) in zip(self.groups, shifts.tolist()):
+            self.out[a:b] = self.padded[a:b, p - dy:p - dy + SIDE, p - dx:p - dx + SIDE]
+        return self.out.view(len(self.out), -1)
+
+
+def run(data, settings, tracker):
+    params = load_params(ROOT / "params.yaml").train
+    total = settings.get("iterations") or params.iterations
+    n_groups = build_model(params).n_shift_groups  # ours' default, kept in step with it
+    torch.manual_seed(params.seed)
+    rng = np.random.default_rng(params.seed)
+    order = rng.permutation(len(data.X_train))  # mixes classes across the shift groups, as ours does
+    x = torch.from_numpy(scaled(data.X_train[order]))
+    y = torch.from_numpy(data.y_train[order].astype(np.int64))
+    x_val = torch.from_numpy(scaled(data.X_val))
+    model = network([x.shape[1], *params.hidden_layers, 10])
+    weights = [m.weight for m in model if isinstance(m, nn.Linear)]
+    optimizer = optimizer_for(params, model.parameters())
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: learning_rate_at(
+        step, 1.0, total, params.lr_schedule, params.warmup_iterations))
+    shift = params.augment_shift
+    shifter = Shifter(x, n_groups, shift) if shift else None
+
+    def score() -> float:
+        with torch.no_grad():
+            return accuracy(model(x_val).argmax(1).numpy(), data.y_val)
+
+    stopped = "completed"
+    tracker.start()
+    for step in range(1, total + 1):
+        inputs = shifter(rng.integers(-shift, shift + 1, size=(len(shifter.groups), 2))) if shift else x
+        loss = nn.functional.cross_entropy(model(inputs), y)
+        if params.weight_decay:  # ours: an L2 penalty on the weights, not the biases
+            loss = loss + 0.5 * params.weight_decay * sum((w * w).sum() for w in weights)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        tracker.end_step()
+        if step % params.eval_every == 0 or step == total or tracker.over_budget():
+            tracker.validate(step, score)
+            if tracker.over_budget() and step < total:
+                stopped = "budget"
+                break
+
+    def predict(pixels: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            return model(torch.from_numpy(scaled(pixels))).argmax(1).numpy()
+
+    info = {"setup": describe(params, "image copies shifted"), "planned_steps": total,
+            "stopped": stopped, "eval_every": params.eval_every,
+            "library": {"torch": torch.__version__, "threads": torch.get_num_threads(),
+                        "mkl": torch.backends.mkl.is_available(), "mkldnn": torch.backends.mkldnn.is_available()}}
+    return info, predict

@@ -1,0 +1,118 @@
+"""A tiny run of benchmarks/bench.py: the table has its columns and the numbers are sane.
+
+Times nothing: it only checks that the benchmark runs end to end, on 800 real handwritten digits
+(scikit-learn's 8 × 8 ``load_digits`` scaled up to 28 × 28: loading the MNIST sample takes seconds).
+To stay under 20 s it starts as few processes as it can: ``sklearn-wide`` (``sklearn-default``'s
+code with another width) and the ratio and train-stage checks are left out.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+
+from pipeline.competition_zip import write_zip
+from pipeline.digits_csv import PIXEL_COLUMNS, TRAIN_COLUMNS
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[1]
+COLUMNS = ("contender", "validation acc.", "test acc.", "s to 97 %", "s to 98 %", "time per step (median)",
+           "steps", "training s", "peak RSS")
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+N_TRAIN, N_TEST = 600, 200
+
+
+def csv(header, rows) -> bytes:
+    return ("\n".join([",".join(header)] + [",".join(map(str, row)) for row in rows.tolist()]) + "\n").encode()
+
+
+def digits_28() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's 1,797 digits as 28 × 28 uint8 images: each pixel 3 × 3, a 2-pixel border."""
+    digits = load_digits()
+    images = np.kron(digits.images, np.ones((3, 3))) * 15  # 0..16 -> 0..240
+    images = np.pad(images, ((0, 0), (2, 2), (2, 2))).astype(np.uint8)
+    return images.reshape(len(images), 784), digits.target.astype(np.uint8)
+
+
+def tiny_competition(folder: Path) -> Path:
+    """A competition zip of real digits (600 train, 200 test rows) and its answer key beside it."""
+    pixels, labels = digits_28()
+    order = np.random.default_rng(0).permutation(len(labels))[:N_TRAIN + N_TEST]
+    train, test = order[:N_TRAIN], order[N_TRAIN:]
+    ids = np.arange(1, N_TEST + 1)
+    with open(folder / "digit-recognizer.zip", "wb") as handle:
+        write_zip(handle, {"train.csv": csv(TRAIN_COLUMNS, np.column_stack([labels[train], pixels[train]])),
+                           "test.csv": csv(PIXEL_COLUMNS, pixels[test]),
+                           "sample_submission.csv": csv(("ImageId", "Label"), np.column_stack([ids, 0 * ids]))})
+    (folder / "solution.csv").write_bytes(csv(("ImageId", "Label"), np.column_stack([ids, labels[test]])))
+    return folder / "digit-recognizer.zip"
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bench")
+    archive = tiny_competition(folder)
+    out = folder / "results.json"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks/bench.py"), "--zip", str(archive), "--rows", "600",
+         "--iterations", "5", "--epochs", "2", "--contenders", "ours,sklearn-default,torch",
+         "--checks", "parse", "--parse-repeats", "1", "--threads", "1", "--json", str(out)],
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout, json.loads(out.read_text()), result.stderr
+
+
+def test_the_table_has_every_column_and_a_row_per_contender(bench):
+    table, _, _ = bench
+    header = next(line for line in table.splitlines() if line.startswith("| contender"))
+    for column in COLUMNS:
+        assert f" {column} |" in header
+    rows = [line for line in table.splitlines() if line.startswith("| ") and line != header]
+    for label in ("ours (NumPy", "scikit-learn `MLPClassifier()`, defaults", "PyTorch (CPU)"):
+        assert any(row.startswith(f"| {label}") and row.count("|") == header.count("|") for row in rows), label
+    assert "Machine: " in table and "Command: `python " in table
+
+
+def test_accuracies_are_fractions_and_times_positive(bench):
+    _, report, _ = bench
+    ran = {name: r for name, r in report["contenders"].items() if "skipped" not in r}
+    assert set(ran) >= {"ours", "sklearn-default"}
+    for name, r in ran.items():
+        assert "error" not in r, (name, r)
+        assert 0.0 <= r["validation_accuracy"] <= 1.0 and 0.0 <= r["test_accuracy"] <= 1.0
+        assert r["train_seconds"] > 0 and r["median_step_seconds"] > 0 and r["peak_rss_bytes"] > 10**7
+    assert ran["ours"]["steps"] == 5 and ran["sklearn-default"]["steps"] <= 2
+    assert report["data"]["train_rows"] + report["data"]["validation_rows"] == 600
+    assert report["data"]["test_rows"] == N_TEST
+
+
+def test_torch_runs_when_installed_and_is_skipped_with_a_message_when_not(bench):
+    table, report, stderr = bench
+    if HAS_TORCH:
+        assert report["contenders"]["torch"]["steps"] == 5
+    else:
+        assert report["contenders"]["torch"] == {"skipped": "PyTorch is not installed"}
+        assert "torch skipped" in stderr and "skipped: PyTorch is not installed" in table
+
+
+def test_the_parse_check_is_reported(bench):
+    table, report, _ = bench
+    parse = report["checks"]["parse"]
+    assert parse["shape"] == [N_TRAIN, 785] and parse["median_seconds"] > 0
+    assert f"| parse train.csv ({N_TRAIN:,} × 785" in table
+
+
+def test_a_missing_zip_is_a_clear_error(tmp_path, capsys):
+    from benchmarks.bench import main
+
+    assert main(["--zip", str(tmp_path / "none.zip"), "--json", str(tmp_path / "out.json")]) == 1
+    error = capsys.readouterr().err
+    assert "none.zip: competition zip not found" in error and "--zip" in error
+    assert not (tmp_path / "out.json").exists()
