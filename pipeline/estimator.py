@@ -16,6 +16,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from pipeline import nn
+from pipeline.full_batch import FullBatchGradient
 from pipeline.optim import Optimizer, learning_rate_at
 
 DTYPE = np.float32
@@ -82,7 +83,7 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         if shifting and (self.image_shape is None or int(np.prod(self.image_shape)) != x.shape[1]):
             raise ValueError(f"augment_shift needs images: image_shape {self.image_shape} does not "
                              f"match {x.shape[1]} features")
-        engine = nn.FullBatchGradient(x, targets, sizes, self.weight_decay,
+        engine = FullBatchGradient(x, targets, sizes, self.weight_decay,
                                       tuple(self.image_shape) if shifting else None,
                                       self.n_shift_groups if shifting else 1)
         params = [p for layer in self.layers_ for p in layer]
@@ -94,7 +95,7 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         self.history_ = []
         start = time.perf_counter()
         # Divergence is caught below and reported with its iteration; NumPy's overflow warnings would only add noise.
-        with np.errstate(over="ignore", invalid="ignore"):
+        with engine, np.errstate(over="ignore", invalid="ignore"):
             for step in range(self.max_iter):
                 shifts = (rng.integers(-self.augment_shift, self.augment_shift + 1, size=(len(engine.groups), 2))
                           if shifting else None)

@@ -1,4 +1,4 @@
-"""The network's math: gradients against central finite differences of an independent loss."""
+"""The network's plain math: softmax, shifts, initialisation."""
 
 from __future__ import annotations
 
@@ -6,99 +6,7 @@ import numpy as np
 import pytest
 
 from pipeline import nn
-
-
-def reference_loss(layers, x, targets, weight_decay=0.0):
-    """Loss written out plainly in float64, sharing no code with FullBatchGradient."""
-    h = x.astype(np.float64)
-    for i, (w, b) in enumerate(layers):
-        h = h @ w + b
-        if i < len(layers) - 1:
-            h = np.where(h > 0, h, 0.0)
-    h = h - h.max(axis=1, keepdims=True)
-    log_p = h - np.log(np.exp(h).sum(axis=1, keepdims=True))
-    data = -np.mean(log_p[np.arange(len(targets)), targets])
-    return data + 0.5 * weight_decay * sum(np.sum(w * w) for w, _ in layers)
-
-
-def roll_zero(image: np.ndarray, dy: int, dx: int) -> np.ndarray:
-    """Move a 2-d image down by dy and right by dx, filling with zeros (independent of nn.shift_images)."""
-    out = np.zeros_like(image)
-    rows, cols = image.shape
-    for r in range(rows):
-        for c in range(cols):
-            if 0 <= r - dy < rows and 0 <= c - dx < cols:
-                out[r, c] = image[r - dy, c - dx]
-    return out
-
-
-def numeric_gradient(f, array: np.ndarray, eps: float = 1e-6) -> np.ndarray:
-    grad = np.zeros_like(array)
-    for index in np.ndindex(array.shape):
-        saved = array[index]
-        array[index] = saved + eps
-        up = f()
-        array[index] = saved - eps
-        down = f()
-        array[index] = saved
-        grad[index] = (up - down) / (2 * eps)
-    return grad
-
-
-def small_problem(sizes, n=13, seed=0):
-    rng = np.random.default_rng(seed)
-    # Inputs away from ReLU kinks are not needed: FD steps of 1e-6 rarely cross one, and the
-    # tolerance below would flag it if they did.
-    x = rng.standard_normal((n, sizes[0]))
-    targets = rng.integers(0, sizes[-1], n)
-    layers = [(w.astype(np.float64), rng.standard_normal(b.shape) * 0.1) for w, b in nn.he_init(rng, sizes)]
-    return x, targets, layers
-
-
-@pytest.mark.parametrize("sizes, weight_decay", [([6, 5, 3], 0.0), ([7, 6, 4, 3], 0.01), ([5, 4, 3, 4, 2], 0.1)])
-def test_gradients_match_finite_differences(sizes, weight_decay):
-    x, targets, layers = small_problem(sizes)
-    engine = nn.FullBatchGradient(x, targets, sizes, weight_decay)
-    loss, accuracy, grads = engine(layers)
-    assert loss == pytest.approx(reference_loss(layers, x, targets, weight_decay), rel=1e-12)
-    assert accuracy == np.mean(nn.forward(layers, x).argmax(axis=1) == targets)
-    for (w, b), (grad_w, grad_b) in zip(layers, grads):
-        f = lambda: reference_loss(layers, x, targets, weight_decay)  # noqa: E731
-        np.testing.assert_allclose(grad_w, numeric_gradient(f, w), rtol=1e-5, atol=1e-8)
-        np.testing.assert_allclose(grad_b, numeric_gradient(f, b), rtol=1e-5, atol=1e-8)
-
-
-def test_shifted_training_matches_finite_differences_on_shifted_images():
-    """Each group's images are shifted by its (dy, dx); the engine moves weights instead of pixels."""
-    shape, sizes, n_groups = (4, 5), [20, 6, 3], 3
-    x, targets, layers = small_problem(sizes, n=12, seed=3)
-    shifts = np.array([[1, -2], [0, 0], [-1, 1]])
-    engine = nn.FullBatchGradient(x, targets, sizes, 0.01, image_shape=shape, n_groups=n_groups)
-    shifted = np.concatenate([
-        np.stack([roll_zero(img.reshape(shape), dy, dx).ravel() for img in x[group]])
-        for group, (dy, dx) in zip(engine.groups, shifts)])
-    loss, accuracy, grads = engine(layers, shifts)
-    f = lambda: reference_loss(layers, shifted, targets, 0.01)  # noqa: E731
-    assert loss == pytest.approx(f(), rel=1e-12)
-    assert accuracy == np.mean(nn.forward(layers, shifted).argmax(axis=1) == targets)
-    for (w, b), (grad_w, grad_b) in zip(layers, grads):
-        np.testing.assert_allclose(grad_w, numeric_gradient(f, w), rtol=1e-5, atol=1e-8)
-        np.testing.assert_allclose(grad_b, numeric_gradient(f, b), rtol=1e-5, atol=1e-8)
-
-
-def test_zero_shifts_equal_no_augmentation_and_calls_do_not_leak_state():
-    sizes = [12, 5, 3]
-    x, targets, layers = small_problem(sizes, n=9)
-    plain = nn.FullBatchGradient(x, targets, sizes)
-    grouped = nn.FullBatchGradient(x, targets, sizes, image_shape=(3, 4), n_groups=4)
-    expected = plain(layers)
-    grouped(layers, np.array([[1, 1]] * 4))  # a different call in between must not change the next one
-    got = grouped(layers, np.zeros((4, 2), int))
-    assert got[0] == pytest.approx(expected[0], rel=1e-12)
-    for (gw, gb), (ew, eb) in zip(got[2], expected[2]):
-        np.testing.assert_allclose(gw, ew, rtol=1e-10, atol=1e-12)
-        np.testing.assert_allclose(gb, eb, rtol=1e-10, atol=1e-12)
-
+from test_full_batch import roll_zero
 
 @pytest.mark.parametrize("dy, dx", [(0, 0), (2, 0), (0, -3), (-1, 2), (5, 5)])
 def test_shift_images_moves_pixels_down_and_right(dy, dx):
@@ -107,19 +15,6 @@ def test_shift_images_moves_pixels_down_and_right(dy, dx):
     moved = nn.shift_images(images, dy, dx, (5, 6))
     for image, got in zip(images, moved):
         np.testing.assert_array_equal(got.reshape(5, 6), roll_zero(image.reshape(5, 6), dy, dx))
-
-
-def test_float32_engine_agrees_with_float64():
-    sizes = [30, 16, 10]
-    x, targets, layers = small_problem(sizes, n=50, seed=5)
-    loss64, _, grads64 = nn.FullBatchGradient(x, targets, sizes, 0.001)(layers)
-    layers32 = [(w.astype(np.float32), b.astype(np.float32)) for w, b in layers]
-    loss32, _, grads32 = nn.FullBatchGradient(x.astype(np.float32), targets, sizes, 0.001)(layers32)
-    assert loss32 == pytest.approx(loss64, rel=1e-5)
-    for (w32, b32), (w64, b64) in zip(grads32, grads64):
-        assert w32.dtype == np.float32 and b32.dtype == np.float32
-        np.testing.assert_allclose(w32, w64, rtol=1e-3, atol=1e-5)
-        np.testing.assert_allclose(b32, b64, rtol=1e-3, atol=1e-5)
 
 
 def test_log_softmax_is_stable_for_huge_logits():
@@ -134,16 +29,6 @@ def test_log_softmax_is_stable_for_huge_logits():
         -(0.0 + np.log(1 / 3) + out[2, 2]) / 3)
 
 
-def test_engine_is_stable_for_huge_logits():
-    sizes = [4, 3, 2]
-    x = np.array([[1e6, 0, 0, 0], [0, 1e6, 0, 0]], dtype=np.float32)
-    layers = [(np.eye(4, 3, dtype=np.float32) * 100, np.zeros(3, np.float32)),
-              (np.array([[1, -1], [-1, 1], [0, 0]], np.float32) * 100, np.zeros(2, np.float32))]
-    loss, _, grads = nn.FullBatchGradient(x, np.array([1, 0]), sizes)(layers)
-    assert np.isfinite(loss) and loss > 1e9  # confidently wrong, and finite
-    assert all(np.all(np.isfinite(g)) for layer in grads for g in layer)
-
-
 def test_he_init_scale_and_determinism():
     a = nn.he_init(np.random.default_rng(1), [400, 300, 10])
     b = nn.he_init(np.random.default_rng(1), [400, 300, 10])
@@ -152,10 +37,3 @@ def test_he_init_scale_and_determinism():
     assert a[0][0].std() == pytest.approx(np.sqrt(2 / 400), rel=0.02)
     assert all(np.array_equal(wa, wb) for (wa, _), (wb, _) in zip(a, b))
 
-
-def test_engine_refuses_mismatched_shapes():
-    x = np.zeros((4, 6), np.float32)
-    with pytest.raises(ValueError, match="expects 5 inputs, data has 6"):
-        nn.FullBatchGradient(x, np.zeros(4, int), [5, 3, 2])
-    with pytest.raises(ValueError, match="does not hold 6 features"):
-        nn.FullBatchGradient(x, np.zeros(4, int), [6, 3, 2], image_shape=(2, 2))

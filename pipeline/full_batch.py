@@ -1,0 +1,175 @@
+"""``FullBatchGradient``: the loss and gradients of the network over the whole training set.
+
+The rows are cut into groups. Everything a row needs, forward and backward, depends on that row
+alone, so each group goes through the whole network on its own, with its rows still in cache,
+and leaves its share of every gradient in a slot of its own; the slots are then summed in group
+order. The groups are shared out among one worker thread per core, each calling single-threaded
+BLAS: NumPy releases the GIL inside its kernels, so both cores stay busy with no thread handoff
+inside BLAS calls (threaded OpenBLAS waits for its helper threads at every call, which costs
+milliseconds per call on a busy machine), and elementwise work runs in parallel too. The result
+does not depend on the number of workers: every group's arithmetic and the order of the sums
+are fixed.
+
+Shift augmentation costs nearly nothing: shifting a group's images permutes their pixels, and a
+product with permuted inputs equals a product with the weight rows moved the other way, so the
+group is multiplied by a shifted copy of the first layer's weights (784 x width, far smaller
+than the images), and its gradient is shifted back before the sum.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from pipeline.nn import Layers, l2_penalty, shift_slices
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+class FullBatchGradient:
+    """Loss and gradients of the network over all of ``x``, with every buffer allocated once.
+
+    ``x``: (n, d) scaled inputs in the working dtype; ``targets``: (n,) class indices.
+    ``n_groups``: consecutive groups of rows; each call's ``shifts`` gives one (dy, dx) per group,
+    applied to that group's images (``image_shape`` says how d folds into rows, cols).
+    ``workers``: threads (default: one per available core, at most one per group).
+    Call ``close()`` (or use ``with``) to stop the worker threads.
+    """
+
+    def __init__(self, x: np.ndarray, targets: np.ndarray, sizes: list[int], weight_decay: float = 0.0,
+                 image_shape: tuple[int, int] | None = None, n_groups: int = 1, workers: int | None = None):
+        n, d = x.shape
+        if sizes[0] != d:
+            raise ValueError(f"first layer expects {sizes[0]} inputs, data has {d}")
+        if image_shape is not None and image_shape[0] * image_shape[1] != d:
+            raise ValueError(f"image_shape {image_shape} does not hold {d} features")
+        self.x, self.targets = x, np.asarray(targets, dtype=np.intp)
+        self.n, self.sizes, self.weight_decay, self.image_shape = n, list(sizes), weight_decay, image_shape
+        dtype = x.dtype
+        bounds = np.linspace(0, n, min(n_groups, n) + 1).astype(int)
+        self.groups = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
+        self.local_targets = [(np.arange(g.stop - g.start), self.targets[g]) for g in self.groups]
+        self.workers = max(1, min(workers or available_cores(), len(self.groups)))
+        # Row-wise buffers, written group by group: post-ReLU outputs (then logits) and dLoss/dZ.
+        self.acts = [np.empty((n, width), dtype) for width in sizes[1:]]
+        self.deltas = [np.empty((n, width), dtype) for width in sizes[1:]]
+        # Each group's share of each gradient, and of the loss and the count of right answers.
+        n_g = len(self.groups)
+        self.grad_w = [np.empty((n_g, a, b), dtype) for a, b in zip(sizes[:-1], sizes[1:])]
+        self.grad_b = [np.empty((n_g, b), dtype) for b in sizes[1:]]
+        self.loss_sums = np.empty(n_g, np.float64)
+        self.correct = np.empty(n_g, np.int64)
+        self.shifted_w = [np.empty((d, sizes[1]), dtype) for _ in range(self.workers)]
+        self.pool = ThreadPoolExecutor(self.workers, "full-batch") if self.workers > 1 else None
+        self.blas = _blas_controller()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+            self.pool = None
+
+    def __enter__(self) -> "FullBatchGradient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __call__(self, layers: Layers, shifts: np.ndarray | None = None) -> tuple[float, float, Layers]:
+        """Return (loss, accuracy, gradients) for the current ``layers``.
+
+        ``shifts``: None, or an int array of shape (n_groups, 2) holding (dy, dx) per group.
+        """
+        if shifts is not None and self.image_shape is None:
+            raise ValueError("shifts need an image_shape")
+        shift_of = (lambda g: None) if shifts is None else (lambda g: (int(shifts[g][0]), int(shifts[g][1])))
+        with self.blas.limit(limits=1, user_api="blas"):
+            if self.pool is None:
+                self._work(0, layers, shift_of)
+            else:
+                for done in [self.pool.submit(self._work, k, layers, shift_of) for k in range(self.workers)]:
+                    done.result()  # re-raises a worker's exception here
+        grads = [(self._sum_first_layer(shift_of) if i == 0 else self.grad_w[i].sum(axis=0), self.grad_b[i].sum(axis=0))
+                 for i in range(len(layers))]
+        if self.weight_decay:
+            for (grad_w, _), (w, _) in zip(grads, layers):
+                grad_w += self.weight_decay * w
+        loss = float(self.loss_sums.sum()) / self.n + l2_penalty(layers, self.weight_decay)
+        return loss, float(self.correct.sum()) / self.n, grads
+
+    def _work(self, worker: int, layers: Layers, shift_of) -> None:
+        for g in range(worker, len(self.groups), self.workers):
+            self._group(g, layers, shift_of(g), self.shifted_w[worker])
+
+    def _group(self, g: int, layers: Layers, shift: tuple[int, int] | None, shifted_w: np.ndarray) -> None:
+        """Forward and backward for the rows of group ``g``; fills slot ``g`` of every gradient."""
+        rows, last = self.groups[g], len(layers) - 1
+        x = self.x[rows]
+        inputs = x
+        for i, (w, b) in enumerate(layers):  # forward
+            z = self.acts[i][rows]
+            weights = self._shifted(w, shift, shifted_w) if i == 0 and shift is not None else w
+            np.matmul(inputs, weights, out=z)
+            z += b
+            if i < last:
+                np.maximum(z, 0, out=z)
+            inputs = z
+        self._softmax_cross_entropy(g, rows)
+        for i in range(last, -1, -1):  # backward
+            delta = self.deltas[i][rows]
+            below = x if i == 0 else self.acts[i - 1][rows]
+            np.matmul(below.T, delta, out=self.grad_w[i][g])  # for layer 0: the unshifted gradient
+            np.sum(delta, axis=0, out=self.grad_b[i][g])
+            if i > 0:
+                under = self.deltas[i - 1][rows]
+                np.matmul(delta, layers[i][0].T, out=under)
+                under *= below > 0  # ReLU passes the gradient only where it was active
+
+    def _softmax_cross_entropy(self, g: int, rows: slice) -> None:
+        """Loss sum and right answers of group ``g``; leaves dLoss/dlogits (mean over all n) in deltas[-1]."""
+        logits, delta = self.acts[-1][rows], self.deltas[-1][rows]
+        local, targets = self.local_targets[g]
+        self.correct[g] = np.count_nonzero(logits.argmax(axis=1) == targets)
+        logits -= logits.max(axis=1, keepdims=True)
+        np.exp(logits, out=delta)
+        sums = delta.sum(axis=1, keepdims=True)
+        self.loss_sums[g] = float(np.sum(np.log(sums[:, 0].astype(np.float64))) - np.sum(logits[local, targets], dtype=np.float64))
+        delta /= sums
+        delta[local, targets] -= 1
+        delta *= 1.0 / self.n
+
+    def _shifted(self, w: np.ndarray, shift: tuple[int, int], out: np.ndarray) -> np.ndarray:
+        """Rows of ``w`` rearranged so that x @ result == shift_images(x, dy, dx) @ w."""
+        rows, cols = self.image_shape
+        grid = out.reshape(rows, cols, -1)
+        grid.fill(0)
+        (dst_r, src_r), (dst_c, src_c) = shift_slices(shift[0], rows), shift_slices(shift[1], cols)
+        grid[dst_r, dst_c] = w.reshape(rows, cols, -1)[src_r, src_c]
+        return out
+
+    def _sum_first_layer(self, shift_of) -> np.ndarray:
+        """The first layer's weight gradient: every group's share, shifted back, summed in group order."""
+        slots = self.grad_w[0]
+        if shift_of(0) is None:
+            return slots.sum(axis=0)
+        rows, cols = self.image_shape
+        total = np.zeros(slots.shape[1:], slots.dtype)
+        grid = total.reshape(rows, cols, -1)
+        for g in range(len(self.groups)):
+            dy, dx = shift_of(g)
+            (dst_r, src_r), (dst_c, src_c) = shift_slices(dy, rows), shift_slices(dx, cols)
+            grid[src_r, src_c] += slots[g].reshape(rows, cols, -1)[dst_r, dst_c]
+        return total
+
+
+def _blas_controller():
+    """Limits BLAS threads for a block (imported lazily: only training needs it)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
