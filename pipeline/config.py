@@ -54,6 +54,7 @@ class TrainParams:
     beta2: float = 0.999
     weight_decay: float = 0.0
     augment_shift: int = 2
+    augment_groups: int = 16
     seed: int = 0
     eval_every: int = 10
 
@@ -73,6 +74,7 @@ class TrainParams:
         _require(0.0 <= self.beta2 < 1.0, where, "beta2", "must be in [0, 1)", self.beta2)
         _require(self.weight_decay >= 0, where, "weight_decay", "must be >= 0", self.weight_decay)
         _require(0 <= self.augment_shift <= 4, where, "augment_shift", "must be between 0 and 4 pixels", self.augment_shift)
+        _require(self.augment_groups > 0, where, "augment_groups", "must be > 0", self.augment_groups)
         _require(self.seed >= 0, where, "seed", "must be >= 0", self.seed)
         _require(self.eval_every > 0, where, "eval_every", "must be > 0", self.eval_every)
 

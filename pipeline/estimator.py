@@ -36,7 +36,7 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, hidden_layer_sizes=(512,), optimizer="adam", learning_rate=0.001, max_iter=200,
                  lr_schedule="cosine", warmup_iterations=0, momentum=0.9, beta1=0.9, beta2=0.999,
-                 weight_decay=0.0, augment_shift=0, image_shape=(28, 28), n_shift_groups=32,
+                 weight_decay=0.0, augment_shift=0, image_shape=(28, 28), n_shift_groups=16,
                  random_state=0, eval_every=10):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.optimizer = optimizer

@@ -59,7 +59,7 @@ class Shifter:
 def run(data, settings, tracker):
     params = load_params(ROOT / "params.yaml").train
     total = settings.get("iterations") or params.iterations
-    n_groups = build_model(params).n_shift_groups  # ours' default, kept in step with it
+    n_groups = params.augment_groups
     torch.manual_seed(params.seed)
     rng = np.random.default_rng(params.seed)
     order = rng.permutation(len(data.X_train))  # mixes classes across the shift groups, as ours does

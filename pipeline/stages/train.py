@@ -22,6 +22,7 @@ def build_model(params: TrainParams) -> DigitNetClassifier:
         learning_rate=params.learning_rate, max_iter=params.iterations, lr_schedule=params.lr_schedule,
         warmup_iterations=params.warmup_iterations, momentum=params.momentum, beta1=params.beta1,
         beta2=params.beta2, weight_decay=params.weight_decay, augment_shift=params.augment_shift,
+        n_shift_groups=params.augment_groups,
         random_state=params.seed, eval_every=params.eval_every)
 
 
