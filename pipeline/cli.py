@@ -16,6 +16,8 @@ COMMANDS = {
     "predict": ("pipeline.stages.predict", "stage: predict test.csv, write submissions/submission.csv"),
     "report": ("pipeline.stages.report", "stage: render reports/index.html (curves, confusion, mistakes, weights, scores)"),
     "score": ("pipeline.commands.score", "accuracy of a submission file against an answer key"),
+    "submit": ("pipeline.commands.submit", "upload a submission to Kaggle (quota checked), wait for its score, record it"),
+    "scores": ("pipeline.commands.scores", "refresh the ledger from Kaggle; print scores, leaderboard position, plot"),
 }
 
 
