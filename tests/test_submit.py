@@ -178,3 +178,15 @@ def test_polling_survives_a_server_error_between_polls(project, env, fake_kaggle
 def test_a_bad_timeout_setting_is_named(project, env):
     line = one_line_error(submit(project, {**env, "DIGIT_PIPELINE_KAGGLE_TIMEOUT": "soon"}))
     assert line == "error: environment variable DIGIT_PIPELINE_KAGGLE_TIMEOUT must be a number of seconds > 0, got 'soon'"
+
+
+def test_resubmitting_an_archived_file_keeps_what_it_was_made_from(project, env, fake_kaggle):
+    assert submit(project, env, "-m", "first").returncode == 0
+    sha = ledger_rows(project)[0]["file_sha256"]
+    (project / "metrics/train.json").write_text('{"validation_accuracy": 0.5}')  # the workspace moved on
+    result = submit(project, env, "--file", f"submissions/archive/{sha}.csv")
+    assert result.returncode == 0, result.stderr
+    first, again = ledger_rows(project)
+    assert again["file_sha256"] == sha and again["validation_accuracy"] == "0.91234"
+    assert again["params_digest"] == first["params_digest"] != ""
+    assert "val acc 0.9123" in again["message"]

@@ -149,8 +149,10 @@ def run(args) -> int:
     path = Path(args.file)
     data, rows = check_locally(path, competition)
     sha256 = hashlib.sha256(data).hexdigest()
+    origin = provenance.of_file(path, data)
     archived = submission_archive.load(sha256)
-    origin = archived[1] if archived else provenance.of_file(path, data)
+    if archived and not origin.params_digest:  # e.g. --file submissions/archive/<sha256>.csv: sent before
+        origin = archived[1]
     message = " ".join((args.message or provenance.default_message(origin, path, sha256)).split())
     print(f"submit: {path} ({rows} rows, sha256 {sha256[:12]}) to {competition} as {message!r}")
 
