@@ -43,6 +43,7 @@ class Fault:
     hang: bool = False
     after: bool = False  # CreateSubmission: make the submission, then fail the answer
     times: int | None = 1  # None: every request
+    skip: int = 0  # let this many matching requests through first
 
 
 class _Server(ThreadingHTTPServer):
@@ -118,6 +119,9 @@ class FakeKaggle:
         with self._lock:
             for fault in self.faults.get(method, []):
                 if fault.after == after and (fault.times is None or fault.times > 0):
+                    if fault.skip > 0:
+                        fault.skip -= 1
+                        continue
                     if fault.times is not None:
                         fault.times -= 1
                     return fault

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -93,10 +97,41 @@ def test_a_submission_from_the_sample_is_refused_and_points_to_score(project, en
 
 
 def test_no_submissions_left_today_stops_before_uploading(project, env, fake_kaggle):
-    fake_kaggle.daily_quota = 0
+    fake_kaggle.daily_quota = 2
+    fake_kaggle.add_submission("earlier today", "a.csv", b"")
+    fake_kaggle.add_submission("and again", "b.csv", b"")
     line = one_line_error(submit(project, env))
-    assert "no Kaggle submissions left for digit-recognizer now" in line and "nothing was uploaded" in line
+    assert line == ("error: no Kaggle submissions left for digit-recognizer now: you have used today's submissions "
+                    "(2 made today); the quota resets at 00:00 UTC; nothing was uploaded")
     assert fake_kaggle.called("StartSubmissionUpload") == 0 and ledger_rows(project) == []
+
+
+def test_a_quota_of_zero_before_any_submission_means_joining_the_competition(project, env, fake_kaggle):
+    fake_kaggle.daily_quota = 0  # Kaggle answers all zeros to someone not on a team yet
+    line = one_line_error(submit(project, env))
+    assert "join the competition by accepting its rules at https://www.kaggle.com/competitions/digit-recognizer/rules" in line
+    assert fake_kaggle.called("StartSubmissionUpload") == 0
+
+
+def test_a_damaged_ledger_is_refused_before_uploading(project, env, fake_kaggle):
+    (project / "submissions/history.csv").write_text("not,the,ledger\n")
+    line = one_line_error(submit(project, env))
+    assert line.startswith("error: submissions/history.csv, line 1: expected the header")
+    assert fake_kaggle.calls == []
+
+
+def test_a_ledger_that_cannot_be_written_after_the_upload_says_the_submission_is_on_kaggle(project, env, fake_kaggle):
+    env = {**env, "DIGIT_PIPELINE_LOCK_TIMEOUT": "0.2"}
+    import fcntl
+
+    with open(project / "submissions/history.csv.lock", "a+") as lock:  # another process holds the ledger
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        line = one_line_error(submit(project, env))
+    assert "submission ref 41000001 is on Kaggle, but submissions/history.csv could not be updated" in line
+    assert "then run python -m pipeline scores to record it" in line
+    assert pipeline(["scores", "--no-leaderboard"], project, env).returncode == 0
+    [row] = ledger_rows(project)
+    assert row["ref"] == "41000001" and row["validation_accuracy"] == "0.91234"  # provenance from the archive
 
 
 def test_silent_upload_failure_ref_0_is_a_failure(project, env, fake_kaggle):
@@ -124,6 +159,29 @@ def test_an_upload_that_errors_and_is_not_in_the_list_is_reported_not_retried(pr
     assert "does not show it, so nothing was submitted and no quota used" in line
     assert fake_kaggle.called("CreateSubmission") == 1 and fake_kaggle.submissions == {}
     assert ledger_rows(project) == []
+
+
+def test_an_upload_that_errors_when_the_list_cannot_be_read_either_says_to_check_later(project, env, fake_kaggle):
+    fake_kaggle.fault("CreateSubmission", status=502)
+    fake_kaggle.fault("ListSubmissions", status=500, times=None, skip=1)  # fine before the upload, not after
+    line = one_line_error(submit(project, env))
+    assert "the upload may have reached Kaggle and checking failed too" in line
+    assert "run python -m pipeline scores before submitting again" in line
+    assert fake_kaggle.called("CreateSubmission") == 1
+
+
+def test_ctrl_c_during_the_upload_says_it_may_have_reached_kaggle(project, env, fake_kaggle):
+    fake_kaggle.fault("CreateSubmission", hang=True)
+    process = subprocess.Popen([sys.executable, "-m", "pipeline", "submit"], cwd=project, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while fake_kaggle.called("CreateSubmission") == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert "interrupted during the upload: it may have reached Kaggle; run python -m pipeline scores" in err
+    assert "Traceback" not in err
 
 
 def test_an_upload_without_answer_is_looked_up_in_the_list(project, env, fake_kaggle):

@@ -20,7 +20,7 @@ from pipeline import ledger, paths, provenance, submission_archive
 from pipeline.config import load_params
 from pipeline.errors import PipelineError
 from pipeline.kaggle_api import KaggleSession, KaggleSubmission, UploadUncertain
-from pipeline.kaggle_errors import KaggleError
+from pipeline.kaggle_errors import KaggleError, rules_url
 from pipeline.progress import Progress
 from pipeline.sources import read_source
 from pipeline.submission import parse_submission
@@ -138,8 +138,35 @@ def _wait_for_score(session: KaggleSession, ref: int, wait: float) -> tuple[Kagg
 
 
 def _best(entries: list[ledger.Entry]) -> ledger.Entry | None:
-    scored = [e for e in entries if e.public_score]
-    return max(scored, key=lambda e: (float(e.public_score), e.submitted_at)) if scored else None
+    """The highest public score, the earliest of equals (as the scores table marks it)."""
+    scored = [(float(e.public_score), -i, e) for i, e in enumerate(entries) if e.public_score]
+    return max(scored, key=lambda t: t[:2])[2] if scored else None
+
+
+def _check_quota(session: KaggleSession, competition: str) -> None:
+    limits = session.limits()
+    if limits.num_allowed_now > 0:
+        print(f"quota: {limits.num_allowed_now} submission(s) left now ({limits.num_today} made today); "
+              f"this uses one")
+        return
+    if limits.limited_by_total:
+        why = "the competition's limit on the total number of submissions is reached"
+    elif limits.num_today == 0 and limits.num_total == 0:  # what Kaggle answers to someone not on a team yet
+        why = (f"Kaggle allows you none and you have made none: join the competition by accepting its rules at "
+               f"{rules_url(competition)}, then rerun")
+    else:
+        why = f"you have used today's submissions ({limits.num_today} made today); the quota resets at 00:00 UTC"
+    raise PipelineError(f"no Kaggle submissions left for {competition} now: {why}; nothing was uploaded")
+
+
+def _record(entry: ledger.Entry, from_kaggle: bool) -> None:
+    """Write the submission's row; if that fails, say that it is on Kaggle all the same."""
+    try:
+        ledger.upsert(paths.SUBMISSION_HISTORY, [entry], from_kaggle=from_kaggle)
+    except (PipelineError, OSError) as exc:
+        reason = f"{exc.filename}: {exc.strerror}" if isinstance(exc, OSError) and exc.filename else str(exc)
+        raise PipelineError(f"submission ref {entry.ref} is on Kaggle, but {paths.SUBMISSION_HISTORY} could not be "
+                            f"updated ({reason}); fix that, then run {SCORES_HINT} to record it") from None
 
 
 def run(args) -> int:
@@ -156,13 +183,10 @@ def run(args) -> int:
     message = " ".join((args.message or provenance.default_message(origin, path, sha256)).split())
     print(f"submit: {path} ({rows} rows, sha256 {sha256[:12]}) to {competition} as {message!r}")
 
+    ledger.read(paths.SUBMISSION_HISTORY)  # a damaged ledger is refused before anything is uploaded
+
     session = KaggleSession(competition)
-    limits = session.limits()
-    if limits.num_allowed_now <= 0:
-        why = "the competition's total limit is reached" if limits.limited_by_total else (
-            f"you have used today's submissions ({limits.num_today} made today); the quota resets at 00:00 UTC")
-        raise PipelineError(f"no Kaggle submissions left for {competition} now: {why}; nothing was uploaded")
-    print(f"quota: {limits.num_allowed_now} submission(s) left now ({limits.num_today} made today); this uses one")
+    _check_quota(session, competition)
     before = {s.ref for s in session.submissions(max_pages=1)}
 
     created = submission_archive.save(data, sha256, origin)
@@ -184,7 +208,7 @@ def run(args) -> int:
             raise
 
     pending = KaggleSubmission(ref, _now(), message, name, "pending", "", "")
-    ledger.upsert(paths.SUBMISSION_HISTORY, [_entry(pending, sha256, origin)], from_kaggle=False)
+    _record(_entry(pending, sha256, origin), from_kaggle=False)
     print(f"submitted: ref {ref}, recorded in {paths.SUBMISSION_HISTORY}; the file is archived as "
           f"{submission_archive.archived_file(sha256)}")
     if args.wait == 0:
@@ -199,7 +223,7 @@ def run(args) -> int:
     except KaggleError as error:
         raise PipelineError(f"{error}; ref {ref} is recorded as pending: run {SCORES_HINT} later for its score") from None
     if latest is not None:
-        ledger.upsert(paths.SUBMISSION_HISTORY, [_entry(latest, sha256, origin)], from_kaggle=True)
+        _record(_entry(latest, sha256, origin), from_kaggle=True)
     if latest is None or latest.status == "pending":
         why = f" (last problem: {problem})" if problem else ""
         print(f"notice: Kaggle has not scored ref {ref} within {args.wait:g} s{why}; it is recorded as pending: "
