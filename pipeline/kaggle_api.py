@@ -31,6 +31,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
+from pipeline import kaggle_credentials
 from pipeline.bounded_call import TimedOut, run_bounded, start
 from pipeline.errors import PipelineError
 from pipeline.kaggle_errors import KaggleError, translate
@@ -214,6 +215,9 @@ class KaggleSession:
     def client(self):
         """The authenticated ``KaggleApi`` (authenticating once, bounded)."""
         if self._client is None:
+            if kaggle_credentials.credentials_source() is None:
+                # Checked here: the client takes an empty KAGGLE_KEY for a key and only learns better from a 401.
+                raise KaggleError(f"no Kaggle credentials found: {kaggle_credentials.HOW_TO}")
             _preload_client_dependencies()
             self._client = self._retrying(
                 "signing in to Kaggle", lambda: self._attempt("signing in to Kaggle", _connect, False, None).value)

@@ -76,6 +76,12 @@ def test_no_credentials_says_the_three_ways_to_set_them(fetch_project, tmp_path,
     assert fake_kaggle.calls == []
 
 
+def test_empty_credential_variables_are_no_credentials(fetch_project, tmp_path, fake_kaggle):
+    env = kaggle_env(fake_kaggle, tmp_path / "home", KAGGLE_USERNAME="", KAGGLE_KEY="", KAGGLE_API_TOKEN="")
+    assert one_line_error(pipeline(["fetch"], fetch_project, env)).startswith("error: no Kaggle credentials found")
+    assert fake_kaggle.calls == []
+
+
 def test_a_refused_connection_is_one_line(fetch_project, tmp_path):
     import socket
 

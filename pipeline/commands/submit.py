@@ -134,6 +134,7 @@ def _wait_for_score(session: KaggleSession, ref: int, wait: float) -> tuple[Kagg
             if status not in ("pending", "no answer") or elapsed >= wait:
                 break
             time.sleep(min(poll, wait - elapsed))
+        bar.update(0, status=status)  # the last line shows how it ended
     return latest, problem
 
 
