@@ -16,10 +16,17 @@ COMMANDS = {
     "predict": ("pipeline.stages.predict", "stage: predict test.csv, write submissions/submission.csv"),
     "report": ("pipeline.stages.report", "stage: render reports/index.html (curves, confusion, mistakes, weights, scores)"),
     "score": ("pipeline.commands.score", "accuracy of a submission file against an answer key"),
+    "submit": ("pipeline.commands.submit", "upload a submission to Kaggle (quota checked), wait for its score, record it"),
+    "scores": ("pipeline.commands.scores", "refresh the ledger from Kaggle; print scores, leaderboard position, plot"),
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only ``selected``'s module is imported (all of them when None, e.g. for --help).
+
+    Importing every stage costs seconds (scikit-learn, matplotlib), which a command like
+    ``submit`` should not pay.
+    """
     parser = argparse.ArgumentParser(
         prog="python -m pipeline",
         description="Kaggle digit-recognizer pipeline. The stages run through `dvc repro`; "
@@ -27,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module_name, help_text) in COMMANDS.items():
         command = sub.add_parser(name, help=help_text, description=help_text)
+        if selected is not None and name != selected:
+            continue
         module = importlib.import_module(module_name)
         if hasattr(module, "add_arguments"):
             module.add_arguments(command)
@@ -35,7 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    selected = next((w for w in words if not w.startswith("-")), None)
+    args = build_parser(selected if selected in COMMANDS else None).parse_args(argv)
     try:
         return int(args.run(args) or 0)
     except PipelineError as exc:

@@ -1,35 +1,369 @@
 """The only module that talks to Kaggle, through the real ``kaggle`` client, imported lazily.
 
-Importing ``kaggle`` authenticates at import time and prints to stdout; that noise is kept away
-from the user, and every failure becomes a PipelineError with a one-line message.
+Importing ``kaggle`` authenticates at import time (a network call when an access token is set)
+and prints to stdout, and no call of the client has a timeout. So every call here, the import
+included, runs in a worker thread with a deadline (``pipeline.bounded_call``), its output kept
+from the user; every failure becomes one ``KaggleError`` line (``pipeline.kaggle_errors``).
+Calls that only read (limits, lists, the leaderboard, the download) are retried with backoff
+on 429, 5xx and cut-off downloads; the upload never is (see ``KaggleSession.submit``).
+
+Limits come from the environment, so that tests can use sub-second values:
+
+- ``DIGIT_PIPELINE_KAGGLE_TIMEOUT`` (60): seconds to wait for one call; for the download, the
+  longest time without progress (a 64 KiB chunk);
+- ``DIGIT_PIPELINE_KAGGLE_RETRIES`` (3): retries of a read-only call after a 429 / 5xx;
+- ``DIGIT_PIPELINE_KAGGLE_BACKOFF_SECONDS`` (2): the first retry's delay, doubled each time
+  (a server's ``Retry-After`` is honoured, up to 60 s);
+- ``DIGIT_PIPELINE_KAGGLE_POLL_SECONDS`` (10): time between checks while a submission is scored;
+- ``DIGIT_PIPELINE_KAGGLE_DOWNLOAD_LIMIT_SECONDS`` (3600): the longest a whole download may take.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
+import importlib
+import math
+import os
+import re
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any, Callable
 
+from pipeline import kaggle_credentials
+from pipeline.bounded_call import TimedOut, run_bounded, start
 from pipeline.errors import PipelineError
-from pipeline.kaggle_credentials import HOW_TO
+from pipeline.kaggle_errors import KaggleError, translate
+from pipeline.progress import Progress
+
+MAX_RETRY_AFTER = 60.0
+PAGE_SIZE = 100
+# The client writes the download in chunks of this size, each read in full before it is written:
+# small enough that a slow connection shows progress well within the stall timeout.
+DOWNLOAD_CHUNK = 64 * 1024
 
 
-def client():
-    """An authenticated ``KaggleApi``; PipelineError if no credentials are configured."""
-    with contextlib.redirect_stdout(io.StringIO()):
+@dataclass(frozen=True)
+class Settings:
+    timeout: float = 60.0
+    retries: int = 3
+    backoff: float = 2.0
+    poll: float = 10.0
+    download_limit: float = 3600.0
+
+    @classmethod
+    def from_env(cls, environ=None) -> "Settings":
+        environ = os.environ if environ is None else environ
+        names = {"timeout": "DIGIT_PIPELINE_KAGGLE_TIMEOUT", "retries": "DIGIT_PIPELINE_KAGGLE_RETRIES",
+                 "backoff": "DIGIT_PIPELINE_KAGGLE_BACKOFF_SECONDS", "poll": "DIGIT_PIPELINE_KAGGLE_POLL_SECONDS",
+                 "download_limit": "DIGIT_PIPELINE_KAGGLE_DOWNLOAD_LIMIT_SECONDS"}
+        values = {}
+        for field, name in names.items():
+            raw = environ.get(name, "").strip()
+            if not raw:
+                continue
+            try:
+                value = int(raw) if field == "retries" else float(raw)
+            except ValueError:
+                value = None
+            positive = value is not None and math.isfinite(value) and (value >= 0 if field == "retries" else value > 0)
+            if not positive:
+                kind = "a whole number >= 0" if field == "retries" else "a number of seconds > 0"
+                raise PipelineError(f"environment variable {name} must be {kind}, got {raw!r}")
+            values[field] = value
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class KaggleSubmission:
+    ref: int
+    date: str  # ISO 8601 UTC, e.g. 2025-01-02T03:04:05Z ('' when Kaggle gives none)
+    description: str
+    file_name: str
+    status: str  # pending | complete | error
+    public_score: str  # '' until scored
+    private_score: str
+    error_description: str = ""
+
+
+@dataclass(frozen=True)
+class Limits:
+    num_today: int
+    num_total: int
+    num_allowed_now: int
+    limited_by_total: bool
+
+
+@dataclass(frozen=True)
+class LeaderboardEntry:
+    rank: int
+    team_name: str
+    score: str
+    submission_date: str
+
+
+class UploadUncertain(KaggleError):
+    """The upload call failed in a way that may have reached Kaggle: check the list before anything else."""
+
+
+def iso_utc(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else ""
+
+
+def _score(value) -> str:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return ""
+    return str(value).strip() if math.isfinite(number) else ""
+
+
+def _submission(raw) -> KaggleSubmission:
+    status = getattr(raw.status, "name", str(raw.status or "PENDING"))
+    return KaggleSubmission(
+        ref=int(raw.ref or 0), date=iso_utc(raw.date), description=(raw.description or "").strip(),
+        file_name=raw.file_name or "", status=status.lower(), public_score=_score(raw.public_score),
+        private_score=_score(raw.private_score), error_description=(raw.error_description or "").strip())
+
+
+# What ``kaggle.api.kaggle_api_extended`` imports, loaded before the bounded sign-in: imports touch
+# no network but can take seconds on a busy machine, which must not count against the deadline.
+_CLIENT_DEPENDENCIES = ("requests", "urllib3", "tqdm", "bleach", "dateutil.relativedelta", "dotenv", "slugify",
+                        "google.protobuf.field_mask_pb2", "packaging.version", "tarfile", "zipfile",
+                        "kagglesdk", "kagglesdk.kaggle_client")
+
+
+def _preload_client_dependencies() -> None:
+    for name in _CLIENT_DEPENDENCIES:
         try:
-            from kaggle.api.kaggle_api_extended import KaggleApi
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - a missing one is imported (or reported) with the client itself
+            pass
 
-            api = KaggleApi()
-            api.authenticate()
-        except SystemExit:
-            raise PipelineError(f"no Kaggle credentials found: {HOW_TO}") from None
+
+def _connect():
+    from kaggle.api.kaggle_api_extended import KaggleApi  # runs kaggle/__init__, which authenticates and prints
+
+    api = KaggleApi()
+    api.authenticate()
     return api
+
+
+class KaggleSession:
+    """Authenticated calls about one competition, each bounded, translated and (when safe) retried."""
+
+    def __init__(self, competition: str, settings: Settings | None = None, log=None):
+        self.competition = competition
+        self.settings = settings or Settings.from_env()
+        self._log = log
+        self._client = None
+
+    @property
+    def log(self):
+        """Where retry notices and progress go (sys.stderr as it is when they are written)."""
+        return self._log or sys.stderr
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def _attempt(self, action: str, fn: Callable[[], Any], download: bool, not_found: str | None):
+        try:
+            outcome = run_bounded(fn, self.settings.timeout, name=f"kaggle: {action}")
+        except TimedOut:
+            raise self._no_answer(action) from None
+        if outcome.error is not None:
+            raise translate(outcome.error, action, self.competition, download, not_found)
+        return outcome
+
+    def _no_answer(self, action: str) -> KaggleError:
+        return KaggleError(f"Kaggle did not answer within {self.settings.timeout:g} s while {action}: check your "
+                           f"connection or try later (DIGIT_PIPELINE_KAGGLE_TIMEOUT sets this limit)", timed_out=True)
+
+    def _retrying(self, action: str, attempt_once: Callable[[], Any]):
+        """``attempt_once()``, retried with backoff while it fails with a transient KaggleError."""
+        for attempt in range(self.settings.retries + 1):
+            try:
+                return attempt_once()
+            except KaggleError as error:
+                if not error.transient or attempt == self.settings.retries:
+                    if attempt:
+                        raise KaggleError(f"{error} (gave up after {attempt + 1} attempts)", error.status) from None
+                    raise
+                delay = self._delay(attempt, error.retry_after)
+                reason = f"HTTP {error.status}" if error.status else "incomplete download"
+                print(f"kaggle: {reason} while {action}; retrying in {delay:.1f} s "
+                      f"(attempt {attempt + 2} of {self.settings.retries + 1})", file=self.log, flush=True)
+                time.sleep(delay)
+        raise AssertionError("unreachable")
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, MAX_RETRY_AFTER)
+        return min(self.settings.backoff * 2 ** attempt, MAX_RETRY_AFTER)
+
+    def _call(self, action: str, fn: Callable[[Any], Any], safe: bool = True, download: bool = False,
+              not_found: str | None = None):
+        """``fn(api)`` bounded; returns (value, captured output)."""
+        api = self.client()
+
+        def once():
+            outcome = self._attempt(action, lambda: fn(api), download, not_found)
+            return outcome.value, outcome.output
+
+        return self._retrying(action, once) if safe else once()
+
+    def client(self):
+        """The authenticated ``KaggleApi`` (authenticating once, bounded)."""
+        if self._client is None:
+            if kaggle_credentials.credentials_source() is None:
+                # Checked here: the client takes an empty KAGGLE_KEY for a key and only learns better from a 401.
+                raise KaggleError(f"no Kaggle credentials found: {kaggle_credentials.HOW_TO}")
+            _preload_client_dependencies()
+            self._client = self._retrying(
+                "signing in to Kaggle", lambda: self._attempt("signing in to Kaggle", _connect, False, None).value)
+        return self._client
+
+    @property
+    def username(self) -> str:
+        return str(self.client().config_values.get("username") or "")
+
+    # -- calls ---------------------------------------------------------------------------------
+
+    def limits(self) -> Limits:
+        raw, _ = self._call("checking your submission quota",
+                            lambda api: api.competition_get_submission_limits(self.competition))
+        return Limits(int(raw.num_today or 0), int(raw.num_total or 0), int(raw.num_allowed_now or 0),
+                      bool(raw.limited_by_total))
+
+    def submissions(self, max_pages: int = 50) -> list[KaggleSubmission]:
+        """All of the user's submissions to the competition, newest first (up to ``max_pages`` pages)."""
+        found: dict[int, KaggleSubmission] = {}
+        for page in range(1, max_pages + 1):
+            raw, _ = self._call("listing your submissions", lambda api, page=page: api.competition_submissions(
+                self.competition, page_number=page, page_size=PAGE_SIZE))
+            fresh = [s for s in map(_submission, raw or []) if s.ref and s.ref not in found]
+            found.update((s.ref, s) for s in fresh)
+            if not fresh:  # an empty page, or a server that ignores paging (a short page proves nothing:
+                break      # the server may cap the page size)
+        return list(found.values())
+
+    def submission(self, ref: int) -> KaggleSubmission:
+        """One submission by ref, one attempt (the caller polls)."""
+        raw, _ = self._call(f"checking submission {ref}", lambda api: api.get_submission(ref), safe=False,
+                            not_found=f"no submission with ref {ref} in your account")
+        return _submission(raw)
+
+    def submit(self, path: Path, message: str) -> int:
+        """Upload ``path`` and return its ref. Never retried.
+
+        Raises KaggleError when Kaggle certainly did not take it (4xx, or the client's silent
+        upload failure, ``ref == 0``), and UploadUncertain when it may have (no answer in time,
+        a dropped connection, 5xx): then only Kaggle's list of submissions can tell.
+        """
+        action = f"uploading {path.name}"
+        try:
+            (result, _) = self._call(action, lambda api: api.competition_submit(
+                str(path), message, self.competition, quiet=True), safe=False)
+        except KaggleError as error:
+            definite = error.status is not None and 400 <= error.status < 500
+            if definite:
+                raise KaggleError(f"{error}; nothing was submitted", error.status) from None
+            raise UploadUncertain(str(error), error.status, timed_out=error.timed_out) from None
+        ref = int(getattr(result, "ref", 0) or 0)
+        if ref == 0:
+            said = (getattr(result, "message", "") or "no message").strip()
+            raise KaggleError(f"Kaggle did not take the upload of {path.name} (the client said: {said!r}); "
+                              f"nothing was submitted: try again later")
+        return ref
+
+    def leaderboard(self, stop: Callable[[list[LeaderboardEntry]], bool], max_pages: int = 20
+                    ) -> tuple[list[LeaderboardEntry], bool]:
+        """Leaderboard entries page by page until ``stop(entries)``; returns (entries, whole board read)."""
+        entries: list[LeaderboardEntry] = []
+        token = None
+        for _ in range(max_pages):
+            raw, output = self._call("reading the leaderboard", lambda api, token=token: api.competition_leaderboard_view(
+                self.competition, page_size=PAGE_SIZE, page_token=token))
+            for item in raw or []:
+                entries.append(LeaderboardEntry(len(entries) + 1, (item.team_name or "").strip(), _score(item.score),
+                                                iso_utc(item.submission_date)))
+            # The client prints the next page's token instead of returning it.
+            match = re.search(r"Next Page Token = (\S+)", output)
+            token = match[1] if match else None
+            if token is None:
+                return entries, True
+            if stop(entries):
+                break
+        return entries, False
+
+    def download(self, dest_dir: Path) -> Path:
+        """Download ``<competition>.zip`` into ``dest_dir``, showing progress; returns its path.
+
+        Like ``KaggleApi.competition_download_files``, but with the client's own retries off
+        (``max_retries=0``: its backoff runs to minutes), so that a stalled or cut-off transfer is
+        seen here, reported precisely, and retried by the same policy as every other call.
+        """
+        outfile = Path(dest_dir) / f"{self.competition}.zip"
+        api = self.client()
+        return self._retrying(f"downloading {outfile.name}", lambda: self._download_once(api, outfile))
+
+    def _download_once(self, api, outfile: Path) -> Path:
+        action = f"downloading {outfile.name}"
+        state: dict = {}
+
+        def work():
+            from kagglesdk.competitions.types.competition_api_service import ApiDownloadDataFilesRequest
+
+            with api.build_kaggle_client() as kaggle:
+                request = ApiDownloadDataFilesRequest()
+                request.competition_name = self.competition
+                response = kaggle.competitions.competition_api_client.download_data_files(request)
+                state["total"] = int(response.headers.get("Content-Length") or 0) or None
+                api.download_file(response, str(outfile), kaggle.http_client(), quiet=True, resume=False,
+                                  chunk_size=DOWNLOAD_CHUNK, max_retries=0)
+            return outfile
+
+        outcome = start(work, name=f"kaggle: {action}")
+        self._watch(outcome, outfile, state, action)
+        if outcome.error is not None:
+            raise translate(outcome.error, action, self.competition, download=True)
+        return outfile
+
+    def _watch(self, outcome, outfile: Path, state: dict, action: str) -> None:
+        """Show the download's progress; give up when no byte arrives for ``timeout`` s, or after the limit."""
+        timeout, tick = self.settings.timeout, min(0.25, self.settings.timeout / 5)
+        began = last_change = time.monotonic()
+        size, shown, progress = 0, 0, None
+        try:
+            while not outcome.done.wait(tick):
+                now = time.monotonic()
+                current = outfile.stat().st_size if outfile.exists() else 0
+                if current != size:
+                    size, last_change = current, now
+                if progress is None and (size or state.get("total")):
+                    progress = Progress(state.get("total"), f"download {outfile.name}", unit="B", stream=self.log)
+                if progress is not None and size > shown:
+                    progress.update(size - shown)
+                    shown = size
+                if now - last_change > timeout:
+                    raise self._no_answer(action) if not size else KaggleError(
+                        f"the download of {outfile.name} stalled: no progress for {timeout:g} s after {size} bytes; "
+                        f"check your connection and rerun (DIGIT_PIPELINE_KAGGLE_TIMEOUT sets this limit)",
+                        timed_out=True)
+                if now - began > self.settings.download_limit:
+                    raise KaggleError(f"the download of {outfile.name} took longer than "
+                                      f"{self.settings.download_limit:g} s; check your connection and rerun "
+                                      f"(DIGIT_PIPELINE_KAGGLE_DOWNLOAD_LIMIT_SECONDS sets this limit)")
+        finally:
+            finished = outcome.done.is_set() and outcome.error is None and outfile.exists()
+            if progress is None and finished:  # faster than one tick: still say what came
+                progress = Progress(state.get("total"), f"download {outfile.name}", unit="B", stream=self.log)
+            if progress is not None:
+                if finished:
+                    progress.update(max(0, outfile.stat().st_size - shown))
+                progress.close()
 
 
 def download_competition(competition: str, dest_dir: Path) -> Path:
     """Download ``<competition>.zip`` into ``dest_dir`` and return its path."""
-    api = client()
-    with contextlib.redirect_stdout(io.StringIO()):
-        api.competition_download_files(competition, path=str(dest_dir), force=True, quiet=True)
-    return Path(dest_dir) / f"{competition}.zip"
+    return KaggleSession(competition).download(dest_dir)

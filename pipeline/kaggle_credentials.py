@@ -6,6 +6,7 @@ nothing, so the ``auto`` source looks for the same places the client reads, in i
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -38,3 +39,37 @@ def credentials_source() -> str | None:
     if (home_kaggle / "credentials.json").is_file():
         return str(home_kaggle / "credentials.json")
     return None
+
+
+def _read_quietly(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def secrets() -> set[str]:
+    """Every secret the client could send (key, tokens), so that messages can be scrubbed of them."""
+    found = {os.environ.get("KAGGLE_KEY", "").strip()}
+    token = os.environ.get("KAGGLE_API_TOKEN", "").strip()
+    found.add(token)
+    try:
+        if token and Path(token).is_file():  # KAGGLE_API_TOKEN may name a file holding the token
+            found.add(_read_quietly(Path(token)))
+    except OSError:  # e.g. a token too long to be a file name
+        pass
+    home_kaggle = Path.home() / ".kaggle"
+    for name in ("access_token", "access_token.txt"):
+        found.add(_read_quietly(home_kaggle / name))
+    try:
+        found.add(str(json.loads(_read_quietly(config_dir() / "kaggle.json") or "{}").get("key", "")).strip())
+    except (json.JSONDecodeError, AttributeError):
+        pass
+    return {s for s in found if len(s) >= 4}
+
+
+def redact(text: str) -> str:
+    """``text`` with every configured secret replaced by ``[redacted]``."""
+    for secret in sorted(secrets(), key=len, reverse=True):
+        text = text.replace(secret, "[redacted]")
+    return text

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from pipeline.report.analysis import ClassScores
 from pipeline.report.ledger import Submission
+
+if TYPE_CHECKING:  # only an annotation here; importing analysis loads scikit-learn (1.5 s for `scores`)
+    from pipeline.report.analysis import ClassScores
 
 DPI = 100
 STYLE = {

@@ -1,0 +1,67 @@
+"""Command ``scores``: refresh the ledger from Kaggle, print the scores table, the leaderboard position,
+and plot public score and validation accuracy over time.
+
+Kaggle's list of the user's submissions is the source of truth: a submission made elsewhere, or
+by a ``submit`` that was interrupted before it recorded it, joins the ledger here, with the file
+hash and provenance from ``submissions/archive/`` when it was uploaded from this project.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from pipeline import ledger, paths, submission_archive
+from pipeline.atomic import write_bytes
+from pipeline.config import load_params
+from pipeline.kaggle_api import KaggleSession, KaggleSubmission
+from pipeline.kaggle_errors import KaggleError
+from pipeline.report.ledger import read_history
+from pipeline.scores_table import find_me, format_table, passed_me, position_line
+
+SCORES_PLOT = paths.SUBMISSIONS_DIR / "scores.png"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--offline", action="store_true",
+                        help="do not ask Kaggle: print and plot the ledger as it is")
+    parser.add_argument("--no-leaderboard", action="store_true", help="skip reading the leaderboard")
+
+
+def to_entry(sub: KaggleSubmission) -> ledger.Entry:
+    """A ledger row from Kaggle's answer, with the archive's provenance when the file was uploaded from here."""
+    known = submission_archive.for_upload_name(sub.file_name)
+    sha256, origin = known if known else ("", None)
+    return ledger.Entry(
+        submitted_at=sub.date, ref=str(sub.ref), message=sub.description, status=sub.status,
+        public_score=sub.public_score, private_score=sub.private_score, file_sha256=sha256,
+        git_commit=origin.git_commit if origin else "", params_digest=origin.params_digest if origin else "",
+        validation_accuracy=origin.validation_accuracy if origin else "")
+
+
+def run(args) -> int:
+    session = None
+    if not args.offline:
+        session = KaggleSession(load_params(paths.PARAMS).fetch.competition)
+        listed = session.submissions()
+        changes = ledger.upsert(paths.SUBMISSION_HISTORY, map(to_entry, listed), from_kaggle=True)
+        print(f"ledger: {len(listed)} submission(s) on Kaggle; {changes.added} added, {changes.updated} updated "
+              f"in {paths.SUBMISSION_HISTORY}")
+    else:
+        ledger.read(paths.SUBMISSION_HISTORY)  # the same checks as a refresh, with clear errors
+    rows = read_history(paths.SUBMISSION_HISTORY) or []
+    if not rows:
+        print("no submissions yet: run python -m pipeline submit")
+        return 0
+    print(format_table(rows))
+    if session is not None and not args.no_leaderboard:
+        try:
+            entries, whole = session.leaderboard(stop=lambda read: find_me(read, session.username, rows) is not None
+                                                 or passed_me(read, rows))
+            print(position_line(find_me(entries, session.username, rows), entries, whole))
+        except KaggleError as error:  # the ledger is refreshed: the leaderboard is a bonus
+            print(f"notice: leaderboard not available ({error})", file=sys.stderr)
+    from pipeline.report.figures import history_figure, png_bytes  # matplotlib: only when plotting
+
+    write_bytes(SCORES_PLOT, png_bytes(history_figure(rows)))
+    print(f"plot: {SCORES_PLOT} (public score and validation accuracy per submission)")
+    return 0

@@ -1,0 +1,243 @@
+"""Command ``submit``: upload a submission to Kaggle, safely with the daily quota, and record it.
+
+Order matters: everything that can be checked locally is checked before any network call; the
+quota is read before uploading; the exact bytes are archived before they leave; the ledger
+gets a row as soon as Kaggle gives a ref; the upload is never retried, and when it fails in a
+way that may have reached Kaggle, Kaggle's list of submissions decides what happened.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+from pipeline import ledger, paths, provenance, submission_archive
+from pipeline.config import load_params
+from pipeline.errors import PipelineError
+from pipeline.kaggle_api import KaggleSession, KaggleSubmission, UploadUncertain
+from pipeline.kaggle_errors import KaggleError, rules_url
+from pipeline.progress import Progress
+from pipeline.sources import read_source
+from pipeline.submission import parse_submission
+
+SCORES_HINT = "python -m pipeline scores"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("-m", "--message", default="",
+                        help="the submission's description on Kaggle (default: short commit, key params, "
+                             "validation accuracy)")
+    parser.add_argument("--file", default=str(paths.SUBMISSION), help=f"the file to upload (default {paths.SUBMISSION})")
+    parser.add_argument("--wait", type=float, default=600.0, metavar="SECONDS",
+                        help="how long to wait for Kaggle's score (default 600; 0: do not wait). The submission "
+                             "is recorded either way; `scores` fills in a score that comes later")
+
+
+def test_rows(zip_path: Path) -> int:
+    """The number of rows of test.csv in the fetched competition zip."""
+    if not zip_path.is_file():
+        raise PipelineError(f"{zip_path}: not found; run dvc repro first (submissions are checked against its test.csv)")
+    try:
+        with zipfile.ZipFile(zip_path) as archive, archive.open("test.csv") as member:
+            newlines, last = 0, b"\n"
+            while chunk := member.read(1 << 20):
+                newlines += chunk.count(b"\n")
+                last = chunk[-1:]
+    except (zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise PipelineError(f"{zip_path}: cannot read test.csv ({exc}); run dvc repro -f fetch") from None
+    return newlines - 1 + (last != b"\n")
+
+
+def check_locally(path: Path, competition: str) -> tuple[bytes, int]:
+    """The file's bytes and rows, if it is a valid submission for the fetched competition data."""
+    source = read_source(paths.RAW_SOURCE)
+    if source.get("kind") == "sample":
+        raise PipelineError(
+            f"{path} was predicted for the embedded MNIST sample ({paths.RAW_SOURCE}: kind sample), not for the "
+            f"competition's test.csv, so Kaggle would score it as nothing. Score it locally instead: python -m "
+            f"pipeline score {path} --solution {paths.RAW_SOLUTION}; to submit, set Kaggle credentials and run "
+            f"dvc repro -f fetch && dvc repro")
+    if source.get("kind") == "kaggle" and source.get("origin") != competition:
+        raise PipelineError(f"{paths.RAW_SOURCE}: the data was fetched for competition {source.get('origin')!r}, but "
+                            f"params.yaml fetch.competition is {competition!r}; run dvc repro")
+    rows = test_rows(paths.COMPETITION_ZIP)
+    if not path.is_file():
+        raise PipelineError(f"{path}: no such file" + ("; run dvc repro" if path == paths.SUBMISSION else ""))
+    data = path.read_bytes()
+    parse_submission(data, str(path), expected_rows=rows)
+    return data, rows
+
+
+def _entry(sub: KaggleSubmission, sha256: str = "", origin: provenance.Provenance | None = None) -> ledger.Entry:
+    origin = origin or provenance.Provenance()
+    return ledger.Entry(submitted_at=sub.date, ref=str(sub.ref), message=sub.description, status=sub.status,
+                        public_score=sub.public_score, private_score=sub.private_score, file_sha256=sha256,
+                        git_commit=origin.git_commit, params_digest=origin.params_digest,
+                        validation_accuracy=origin.validation_accuracy)
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def _find_uploaded(session: KaggleSession, before: set[int], name: str, error: UploadUncertain,
+                   created: bool, sha256: str) -> int:
+    """After an upload call that failed in a way that may have reached Kaggle: did it? Its ref, or an error."""
+    print(f"kaggle: the upload call failed ({error}); checking Kaggle's list of your submissions", file=sys.stderr)
+    try:
+        found = [s for s in session.submissions(max_pages=1) if s.ref not in before and s.file_name == name]
+    except KaggleError as check:
+        raise PipelineError(f"{error}; the upload may have reached Kaggle and checking failed too ({check}): run "
+                            f"{SCORES_HINT} before submitting again (it adds the submission to the ledger if it "
+                            f"went through)") from None
+    if found:
+        ref = max(s.ref for s in found)
+        print(f"kaggle: it went through after all: Kaggle lists it as ref {ref}", file=sys.stderr)
+        return ref
+    if error.timed_out:
+        raise PipelineError(f"{error}; Kaggle's list of your submissions does not show it yet, but the upload may "
+                            f"still arrive: run {SCORES_HINT} in a few minutes before submitting again")
+    if created:
+        submission_archive.discard(sha256)
+    raise PipelineError(f"{error}; Kaggle's list of your submissions does not show it, so nothing was submitted "
+                        f"and no quota used: rerun submit when Kaggle answers again")
+
+
+def _wait_for_score(session: KaggleSession, ref: int, wait: float) -> tuple[KaggleSubmission | None, str]:
+    """Poll until the submission is scored or errors, or ``wait`` seconds pass; (last answer, last problem).
+
+    Progress: seconds waited and the last status (live on a terminal, a line every 10 s in logs).
+    """
+    poll = session.settings.poll
+    start = time.monotonic()
+    latest, problem, shown = None, "", 0
+    with Progress(None, f"waiting up to {wait:g} s for Kaggle to score ref {ref}", unit="s") as bar:
+        while True:
+            try:
+                latest = session.submission(ref)
+                problem = ""
+            except KaggleError as error:
+                if error.status is not None and 400 <= error.status < 500 and error.status != 429:
+                    raise
+                problem = str(error)  # no answer, 429, 5xx, no connection: the next poll may do better
+            status = latest.status if latest is not None else "no answer"
+            elapsed = time.monotonic() - start
+            seconds = int(elapsed)
+            if seconds > shown or status != "pending":
+                bar.update(seconds - shown, status=status)
+                shown = seconds
+            if status not in ("pending", "no answer") or elapsed >= wait:
+                break
+            time.sleep(min(poll, wait - elapsed))
+        bar.update(0, status=status)  # the last line shows how it ended
+    return latest, problem
+
+
+def _best(entries: list[ledger.Entry]) -> ledger.Entry | None:
+    """The highest public score, the earliest of equals (as the scores table marks it)."""
+    scored = [(float(e.public_score), -i, e) for i, e in enumerate(entries) if e.public_score]
+    return max(scored, key=lambda t: t[:2])[2] if scored else None
+
+
+def _check_quota(session: KaggleSession, competition: str) -> None:
+    limits = session.limits()
+    if limits.num_allowed_now > 0:
+        print(f"quota: {limits.num_allowed_now} submission(s) left now ({limits.num_today} made today); "
+              f"this uses one")
+        return
+    if limits.limited_by_total:
+        why = "the competition's limit on the total number of submissions is reached"
+    elif limits.num_today == 0 and limits.num_total == 0:  # what Kaggle answers to someone not on a team yet
+        why = (f"Kaggle allows you none and you have made none: join the competition by accepting its rules at "
+               f"{rules_url(competition)}, then rerun")
+    else:
+        why = f"you have used today's submissions ({limits.num_today} made today); the quota resets at 00:00 UTC"
+    raise PipelineError(f"no Kaggle submissions left for {competition} now: {why}; nothing was uploaded")
+
+
+def _record(entry: ledger.Entry, from_kaggle: bool) -> None:
+    """Write the submission's row; if that fails, say that it is on Kaggle all the same."""
+    try:
+        ledger.upsert(paths.SUBMISSION_HISTORY, [entry], from_kaggle=from_kaggle)
+    except (PipelineError, OSError) as exc:
+        reason = f"{exc.filename}: {exc.strerror}" if isinstance(exc, OSError) and exc.filename else str(exc)
+        raise PipelineError(f"submission ref {entry.ref} is on Kaggle, but {paths.SUBMISSION_HISTORY} could not be "
+                            f"updated ({reason}); fix that, then run {SCORES_HINT} to record it") from None
+
+
+def run(args) -> int:
+    if not (math.isfinite(args.wait) and args.wait >= 0):
+        raise PipelineError(f"--wait must be a number of seconds >= 0, got {args.wait:g}")
+    competition = load_params(paths.PARAMS).fetch.competition
+    path = Path(args.file)
+    data, rows = check_locally(path, competition)
+    sha256 = hashlib.sha256(data).hexdigest()
+    origin = provenance.of_file(path, data)
+    archived = submission_archive.load(sha256)
+    if archived and not origin.params_digest:  # e.g. --file submissions/archive/<sha256>.csv: sent before
+        origin = archived[1]
+    message = " ".join((args.message or provenance.default_message(origin, path, sha256)).split())
+    print(f"submit: {path} ({rows} rows, sha256 {sha256[:12]}) to {competition} as {message!r}")
+
+    ledger.read(paths.SUBMISSION_HISTORY)  # a damaged ledger is refused before anything is uploaded
+
+    session = KaggleSession(competition)
+    _check_quota(session, competition)
+    before = {s.ref for s in session.submissions(max_pages=1)}
+
+    created = submission_archive.save(data, sha256, origin)
+    name = submission_archive.upload_name(path, sha256)
+    with tempfile.TemporaryDirectory(prefix="digit-submit-") as tmp:
+        upload = Path(tmp) / name
+        upload.write_bytes(data)
+        try:
+            ref = session.submit(upload, message)
+        except UploadUncertain as error:
+            ref = _find_uploaded(session, before, name, error, created, sha256)
+        except KaggleError:
+            if created:
+                submission_archive.discard(sha256)
+            raise
+        except KeyboardInterrupt:
+            print(f"interrupted during the upload: it may have reached Kaggle; run {SCORES_HINT} before "
+                  f"submitting again", file=sys.stderr)
+            raise
+
+    pending = KaggleSubmission(ref, _now(), message, name, "pending", "", "")
+    _record(_entry(pending, sha256, origin), from_kaggle=False)
+    print(f"submitted: ref {ref}, recorded in {paths.SUBMISSION_HISTORY}; the file is archived as "
+          f"{submission_archive.archived_file(sha256)}")
+    if args.wait == 0:
+        print(f"not waiting for the score (--wait 0): run {SCORES_HINT} later")
+        return 0
+    try:
+        latest, problem = _wait_for_score(session, ref, args.wait)
+    except KeyboardInterrupt:
+        print(f"interrupted while waiting; ref {ref} is recorded: run {SCORES_HINT} later for its score",
+              file=sys.stderr)
+        raise
+    except KaggleError as error:
+        raise PipelineError(f"{error}; ref {ref} is recorded as pending: run {SCORES_HINT} later for its score") from None
+    if latest is not None:
+        _record(_entry(latest, sha256, origin), from_kaggle=True)
+    if latest is None or latest.status == "pending":
+        why = f" (last problem: {problem})" if problem else ""
+        print(f"notice: Kaggle has not scored ref {ref} within {args.wait:g} s{why}; it is recorded as pending: "
+              f"run {SCORES_HINT} later to fill in its score", file=sys.stderr)
+        return 0
+    if latest.status == "error":
+        raise PipelineError(f"Kaggle could not score submission ref {ref}: "
+                            f"{latest.error_description or 'no reason given'}; recorded with status error")
+    best = _best(ledger.read(paths.SUBMISSION_HISTORY))
+    private = f", private score {latest.private_score}" if latest.private_score else ""
+    print(f"public score {latest.public_score}{private} (ref {ref})")
+    if best is not None and best.ref != str(ref):
+        print(f"your best public score so far: {best.public_score} (ref {best.ref}, {best.submitted_at[:10]})")
+    elif best is not None:
+        print("this is your best public score so far")
+    return 0

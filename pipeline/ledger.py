@@ -1,0 +1,254 @@
+"""``submissions/history.csv``: one row per Kaggle submission ref, never lost, never duplicated.
+
+Kaggle is the source of truth for a submission's time, message, status and scores; the file
+hash, git commit, params digest and validation accuracy are known only here, so they are kept
+once known. Every change is a read-merge-write under an exclusive lock
+(``history.csv.lock`` beside it; the OS releases it when a process dies, even by SIGKILL),
+written to a temporary file and renamed over the ledger, so concurrent ``submit``/``scores``
+runs and crashes can neither drop nor half-write rows. The report stage reads the same file
+(``pipeline.report.ledger``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from pipeline.atomic import write_text
+from pipeline.errors import PipelineError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None
+
+HEADER = ("submitted_at", "ref", "message", "status", "public_score", "private_score", "file_sha256",
+          "git_commit", "params_digest", "validation_accuracy")
+KAGGLE_FIELDS = ("submitted_at", "message", "status", "public_score", "private_score")
+LOCAL_FIELDS = ("file_sha256", "git_commit", "params_digest", "validation_accuracy")
+NUMERIC_FIELDS = ("public_score", "private_score", "validation_accuracy")
+CONFLICT_MARKERS = ("<<<<<<<", "=======", ">>>>>>>")
+
+
+@dataclass(frozen=True)
+class Entry:
+    submitted_at: str
+    ref: str
+    message: str = ""
+    status: str = ""
+    public_score: str = ""
+    private_score: str = ""
+    file_sha256: str = ""
+    git_commit: str = ""
+    params_digest: str = ""
+    validation_accuracy: str = ""
+
+    def sort_key(self) -> tuple:
+        return (self.submitted_at, int(self.ref) if self.ref.isdigit() else 0, self.ref)
+
+
+assert tuple(f.name for f in fields(Entry)) == HEADER
+
+
+@dataclass(frozen=True)
+class Changes:
+    added: int = 0
+    updated: int = 0
+
+
+# -- reading and writing -----------------------------------------------------------------------
+
+def parse(text: str, name: str) -> list[Entry]:
+    """The ledger's rows, checked; rows that share a ref (e.g. after a git merge) are combined."""
+    text = text.removeprefix("\ufeff")  # a byte-order mark, as some spreadsheet programs save
+    if not text.strip():
+        return []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.startswith(CONFLICT_MARKERS):
+            raise PipelineError(f"{name}, line {number}: an unresolved git merge conflict ({line[:7]}); keep the rows "
+                                f"of both sides, delete the marker lines, then run python -m pipeline scores")
+    reader = csv.reader(io.StringIO(text))
+    header = tuple(cell.strip() for cell in next(reader))
+    if header != HEADER:
+        raise PipelineError(f"{name}, line 1: expected the header '{','.join(HEADER)}', found '{','.join(header)}'; "
+                            f"restore it with: git checkout -- {name}")
+    by_ref: dict[str, Entry] = {}
+    for number, cells in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) != len(HEADER):
+            raise PipelineError(f"{name}, line {number}: expected {len(HEADER)} fields, found {len(cells)}; "
+                                f"fix the row (a message with a comma must be in double quotes)")
+        entry = normalized(Entry(*cells))
+        _check(entry, name, number)
+        old = by_ref.get(entry.ref)
+        by_ref[entry.ref] = entry if old is None else replace(
+            old, **{k: v for k, v in asdict(entry).items() if v})  # the later row's known values win
+    return sorted(by_ref.values(), key=Entry.sort_key)
+
+
+def _check(entry: Entry, name: str, line: int) -> None:
+    if not entry.ref.isdigit() or int(entry.ref) <= 0:
+        raise PipelineError(f"{name}, line {line}, column ref: expected a Kaggle submission number, found {entry.ref!r}")
+    for column in NUMERIC_FIELDS:
+        cell = getattr(entry, column)
+        if not cell:
+            continue
+        try:
+            ok = math.isfinite(float(cell))
+        except ValueError:
+            ok = False
+        if not ok:
+            raise PipelineError(f"{name}, line {line}, column {column}: expected a number or an empty cell, "
+                                f"found {cell!r}")
+
+
+def normalized(entry: Entry) -> Entry:
+    """Cells stripped, and each on one line (a newline in a message would make the CSV hard to read)."""
+    return Entry(**{k: " ".join(str(v).split()) for k, v in asdict(entry).items()})
+
+
+def render(entries: Iterable[Entry]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(HEADER)
+    for entry in entries:
+        writer.writerow(asdict(normalized(entry)).values())
+    return out.getvalue()
+
+
+def read(path: str | Path) -> list[Entry]:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    except UnicodeDecodeError:
+        raise PipelineError(f"{path}: not UTF-8 text; restore it with: git checkout -- {path}") from None
+    return parse(text, str(path))
+
+
+# -- merging -----------------------------------------------------------------------------------
+
+def _combine(old: Entry, new: Entry, kaggle_wins: bool) -> Entry:
+    """``old`` updated by ``new``: Kaggle's fields from ``new`` when ``kaggle_wins`` (else only to fill
+    blanks), local fields only to fill blanks (once known, a file hash or commit does not change)."""
+    values = {}
+    for name in KAGGLE_FIELDS:
+        mine, theirs = getattr(old, name), getattr(new, name)
+        # Kaggle's word on a score stands even when it is "none"; a blank time or message is no news.
+        authoritative = kaggle_wins and (theirs or name in ("public_score", "private_score"))
+        values[name] = theirs if authoritative else (mine or theirs)
+    for name in LOCAL_FIELDS:
+        values[name] = getattr(old, name) or getattr(new, name)
+    return replace(old, **values)
+
+
+def merge(entries: list[Entry], updates: Iterable[Entry], from_kaggle: bool) -> tuple[list[Entry], Changes]:
+    """``entries`` with ``updates`` merged in by ref; rows absent from ``updates`` are kept as they are.
+
+    ``from_kaggle``: the updates are Kaggle's answer, which wins for time, message, status and
+    scores. Otherwise (a row written just after an upload) they only fill in what is missing.
+    """
+    by_ref = {entry.ref: entry for entry in entries}
+    added = updated = 0
+    for update in updates:
+        old = by_ref.get(update.ref)
+        if old is None:
+            by_ref[update.ref] = update
+            added += 1
+            continue
+        new = _combine(old, update, kaggle_wins=from_kaggle)
+        if new != old:
+            by_ref[update.ref] = new
+            updated += 1
+    return sorted(by_ref.values(), key=Entry.sort_key), Changes(added, updated)
+
+
+# -- locking -----------------------------------------------------------------------------------
+
+def lock_timeout() -> float:
+    raw = os.environ.get("DIGIT_PIPELINE_LOCK_TIMEOUT", "").strip()
+    try:
+        value = float(raw) if raw else 30.0
+    except ValueError:
+        value = -1.0
+    if not (value > 0 and math.isfinite(value)):
+        raise PipelineError(f"environment variable DIGIT_PIPELINE_LOCK_TIMEOUT must be a number of seconds > 0, "
+                            f"got {raw!r}")
+    return value
+
+
+@contextlib.contextmanager
+def locked(path: str | Path, timeout: float | None = None) -> Iterator[None]:
+    """Hold the ledger's lock (``<path>.lock``), waiting up to ``timeout`` seconds for another process."""
+    path = Path(path)
+    timeout = lock_timeout() if timeout is None else timeout
+    lock_path = path.with_name(path.name + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+") as handle:
+        if fcntl is not None:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise PipelineError(f"{path} is being updated by another process (submit or scores) that "
+                                            f"has held {lock_path} for over {timeout:g} s; let it finish, then "
+                                            f"rerun") from None
+                    time.sleep(0.02)
+        try:
+            yield
+        finally:
+            if fcntl is not None:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Temporary files of a writer that died mid-write (only called under the lock, so none is live)."""
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
+
+
+def update(path: str | Path, change: Callable[[list[Entry]], list[Entry]]) -> list[Entry]:
+    """Under the lock: read the ledger, apply ``change``, write the result atomically; return it.
+
+    Refuses (and writes nothing) if ``change`` would drop a ref that was in the ledger.
+    """
+    path = Path(path)
+    with locked(path):
+        _remove_stale_temporaries(path)
+        before = read(path)
+        after = sorted((normalized(e) for e in change(list(before))), key=Entry.sort_key)
+        lost = {e.ref for e in before} - {e.ref for e in after}
+        if lost:
+            raise AssertionError(f"a ledger update would drop refs {sorted(lost)}")  # a bug, never user input
+        text = render(after)
+        if parse(text, str(path)) != after:  # also catches a ref twice, or a cell that is not a number
+            raise AssertionError("the ledger text does not read back as written")  # a bug, never user input
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            write_text(path, text)
+        return after
+
+
+def upsert(path: str | Path, updates: Iterable[Entry], from_kaggle: bool) -> Changes:
+    """Merge ``updates`` into the ledger at ``path`` (see ``merge``) and return what changed."""
+    updates = list(updates)
+    result: dict = {}
+
+    def change(entries: list[Entry]) -> list[Entry]:
+        merged, result["changes"] = merge(entries, updates, from_kaggle)
+        return merged
+
+    update(path, change)
+    return result["changes"]
