@@ -26,11 +26,20 @@ import numpy as np
 from pipeline.nn import Layers, l2_penalty, shift_slices
 
 
-def available_cores() -> int:
+THREAD_LIMITS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def available_cores(environ=os.environ) -> int:
+    """The cores this process may use, or fewer when a thread-limit variable (OMP_NUM_THREADS...) says so."""
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    for name in THREAD_LIMITS:
+        value = environ.get(name, "").strip()
+        if value.isdigit() and int(value) > 0:
+            cores = min(cores, int(value))
+    return cores
 
 
 class FullBatchGradient:
@@ -39,7 +48,8 @@ class FullBatchGradient:
     ``x``: (n, d) scaled inputs in the working dtype; ``targets``: (n,) class indices.
     ``n_groups``: consecutive groups of rows; each call's ``shifts`` gives one (dy, dx) per group,
     applied to that group's images (``image_shape`` says how d folds into rows, cols).
-    ``workers``: threads (default: one per available core, at most one per group).
+    ``workers``: threads (default: one per available core, or OMP_NUM_THREADS if lower; at most one
+    per group).
     Call ``close()`` (or use ``with``) to stop the worker threads.
     """
 

@@ -155,3 +155,13 @@ def test_a_worker_error_reaches_the_caller():
     with FullBatchGradient(x, targets, sizes, n_groups=4, workers=2) as engine:
         with pytest.raises(ValueError):
             engine([(np.zeros((5, 3)), np.zeros(3)), layers[1]])  # a first layer of the wrong shape
+
+
+def test_thread_limit_variables_cap_the_workers():
+    from pipeline.full_batch import available_cores
+
+    cores = available_cores({})
+    assert cores >= 1
+    assert available_cores({"OMP_NUM_THREADS": "1"}) == 1
+    assert available_cores({"OPENBLAS_NUM_THREADS": str(cores + 5)}) == cores
+    assert available_cores({"OMP_NUM_THREADS": "", "MKL_NUM_THREADS": "junk"}) == cores
