@@ -166,6 +166,13 @@ def test_long_numbers_over_255_are_refused(value):
     assert str(err.value) == f"train.csv, line 4, column pixel100: expected an integer pixel value 0..255, found {value!r}"
 
 
+def test_a_label_with_leading_zeros_is_checked_as_a_digit():
+    x, y = parse_digits_csv(_train_with_cell(1, "label", "007"), "train.csv", labelled=True)
+    assert y[1] == 7
+    with pytest.raises(PipelineError, match=r"^train.csv, line 3, column label: expected a digit 0..9, found 12$"):
+        parse_digits_csv(_train_with_cell(1, "label", "012"), "train.csv", labelled=True)
+
+
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
 def test_a_trailing_blank_line_is_refused_as_a_blank_label(newline):
     data = _joined(_lines(3), newline) + newline.encode()
@@ -228,9 +235,9 @@ def test_one_field_per_line_is_not_taken_for_rows():
 
 
 @pytest.mark.parametrize("line", [2, 9, 20, 21])
-@pytest.mark.parametrize("chunk", [1, 5000, 1 << 18])
-def test_a_bad_cell_in_any_block_is_found(monkeypatch, line, chunk):
-    monkeypatch.setattr(digits_csv, "BLOCK_BYTES", chunk)
+@pytest.mark.parametrize("block_bytes", [1, 5000, 1 << 18])
+def test_a_bad_cell_in_any_block_is_found(monkeypatch, line, block_bytes):
+    monkeypatch.setattr(digits_csv, "BLOCK_BYTES", block_bytes)
     lines = _lines(20)
     cells = lines[line - 1].split(",")
     cells[500] = "256"
@@ -240,9 +247,9 @@ def test_a_bad_cell_in_any_block_is_found(monkeypatch, line, chunk):
     assert str(err.value) == f"train.csv, line {line}, column pixel499: expected an integer pixel value 0..255, found '256'"
 
 
-@pytest.mark.parametrize("chunk", [1, 5000, 1 << 18])
-def test_block_size_does_not_change_the_values(monkeypatch, chunk):
-    monkeypatch.setattr(digits_csv, "BLOCK_BYTES", chunk)
+@pytest.mark.parametrize("block_bytes", [1, 5000, 1 << 18])
+def test_block_size_does_not_change_the_values(monkeypatch, block_bytes):
+    monkeypatch.setattr(digits_csv, "BLOCK_BYTES", block_bytes)
     pixels, labels = train_rows(20)
     for final in (True, False):
         x, y = parse_digits_csv(_joined(_lines(20), final=final), "train.csv", labelled=True)
