@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 
 from digits_support import csv_text, unlabelled_csv, train_csv, train_rows
@@ -164,6 +165,21 @@ def test_long_numbers_over_255_are_refused(value):
     with pytest.raises(PipelineError) as err:
         parse_digits_csv(_train_with_cell(2, "pixel100", value), "train.csv", labelled=True)
     assert str(err.value) == f"train.csv, line 4, column pixel100: expected an integer pixel value 0..255, found {value!r}"
+
+
+# Two faults older than the NumPy pass, kept as they were (it hands both cases to pandas unchanged):
+# pandas raises exceptions that neither the pandas pass nor _diagnose turns into a PipelineError,
+# so the command line shows a traceback. Strict: whoever fixes them must drop the mark.
+@pytest.mark.xfail(strict=True, raises=OverflowError, reason="pandas' OverflowError for a number over 2**64 escapes")
+def test_a_number_over_2_to_the_64_is_reported():
+    with pytest.raises(PipelineError, match="line 4, column pixel100"):
+        parse_digits_csv(_train_with_cell(2, "pixel100", "9" * 20), "train.csv", labelled=True)
+
+
+@pytest.mark.xfail(strict=True, raises=pd.errors.EmptyDataError, reason="pandas' EmptyDataError for a blank line 2 escapes")
+def test_a_blank_line_after_the_header_is_reported():
+    with pytest.raises(PipelineError, match="line 2"):
+        parse_digits_csv(_joined([_lines(3)[0], ""] + _lines(3)[1:]), "train.csv", labelled=True)
 
 
 def test_a_label_with_leading_zeros_is_checked_as_a_digit():
