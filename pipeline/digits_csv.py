@@ -112,7 +112,7 @@ def _parse_with_pandas(body: bytes, name: str, expected: tuple[str, ...]) -> np.
         frame = pd.read_csv(io.BytesIO(body), header=None, names=list(expected), dtype=np.uint8,
                             index_col=False, engine="c", skip_blank_lines=False)
         return frame.to_numpy()
-    except (ValueError, pd.errors.ParserError):
+    except (ValueError, OverflowError, pd.errors.ParserError, pd.errors.EmptyDataError):
         _diagnose(body, name, expected)
         raise  # _diagnose always raises; this keeps the original error if it ever cannot say more
 
@@ -206,6 +206,9 @@ def _diagnose(body: bytes, name: str, expected: tuple[str, ...]) -> None:
                             index_col=False, engine="c", skip_blank_lines=False)
     except pd.errors.ParserError as exc:
         raise PipelineError(f"{name}: {_parser_message(str(exc))}") from None
+    except pd.errors.EmptyDataError:  # the body starts with a blank line: pandas finds no columns
+        raise PipelineError(f"{name}, line 2: a blank line; expected {len(expected)} comma-separated values "
+                            f"({expected[0]}, {expected[1]}, ...)") from None
     if frame.shape[1] != len(expected):
         raise PipelineError(f"{name}: rows have {frame.shape[1]} fields, expected {len(expected)} "
                             f"to match the header")
