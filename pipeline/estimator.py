@@ -83,9 +83,9 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         if shifting and (self.image_shape is None or int(np.prod(self.image_shape)) != x.shape[1]):
             raise ValueError(f"augment_shift needs images: image_shape {self.image_shape} does not "
                              f"match {x.shape[1]} features")
+        # The groups are also the units of work shared among the cores, so they are kept without shifts too.
         engine = FullBatchGradient(x, targets, sizes, self.weight_decay,
-                                      tuple(self.image_shape) if shifting else None,
-                                      self.n_shift_groups if shifting else 1)
+                                   tuple(self.image_shape) if shifting else None, self.n_shift_groups)
         params = [p for layer in self.layers_ for p in layer]
         optimizer = Optimizer(self.optimizer, params, self.momentum, self.beta1, self.beta2)
         validation = None
@@ -95,7 +95,7 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         self.history_ = []
         start = time.perf_counter()
         # Divergence is caught below and reported with its iteration; NumPy's overflow warnings would only add noise.
-        with engine, np.errstate(over="ignore", invalid="ignore"):
+        with engine, engine.single_threaded_blas(), np.errstate(over="ignore", invalid="ignore"):
             for step in range(self.max_iter):
                 shifts = (rng.integers(-self.augment_shift, self.augment_shift + 1, size=(len(engine.groups), 2))
                           if shifting else None)

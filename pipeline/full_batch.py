@@ -76,9 +76,21 @@ class FullBatchGradient:
         self.grad_b = [np.empty((n_g, b), dtype) for b in sizes[1:]]
         self.loss_sums = np.empty(n_g, np.float64)
         self.correct = np.empty(n_g, np.int64)
+        # Per-worker scratch: the shifted first-layer weights, and the ReLU masks of the largest group.
         self.shifted_w = [np.empty((d, sizes[1]), dtype) for _ in range(self.workers)]
+        largest = max(g.stop - g.start for g in self.groups)
+        self.masks = [np.empty((largest, max(sizes[1:-1], default=0)), bool) for _ in range(self.workers)]
         self.pool = ThreadPoolExecutor(self.workers, "full-batch") if self.workers > 1 else None
         self.blas = _blas_controller()
+
+    def single_threaded_blas(self):
+        """A context in which BLAS runs on the calling thread only (nested uses are fine).
+
+        The training loop's other BLAS calls (scoring the validation split) run inside it too:
+        a threaded BLAS call leaves its helper threads spinning for a while after it returns,
+        taking the cores from this engine's workers.
+        """
+        return self.blas.limit(limits=1, user_api="blas")
 
     def close(self) -> None:
         if self.pool is not None:
@@ -99,7 +111,7 @@ class FullBatchGradient:
         if shifts is not None and self.image_shape is None:
             raise ValueError("shifts need an image_shape")
         shift_of = (lambda g: None) if shifts is None else (lambda g: (int(shifts[g][0]), int(shifts[g][1])))
-        with self.blas.limit(limits=1, user_api="blas"):
+        with self.single_threaded_blas():
             if self.pool is None:
                 self._work(0, layers, shift_of)
             else:
@@ -115,9 +127,10 @@ class FullBatchGradient:
 
     def _work(self, worker: int, layers: Layers, shift_of) -> None:
         for g in range(worker, len(self.groups), self.workers):
-            self._group(g, layers, shift_of(g), self.shifted_w[worker])
+            self._group(g, layers, shift_of(g), self.shifted_w[worker], self.masks[worker])
 
-    def _group(self, g: int, layers: Layers, shift: tuple[int, int] | None, shifted_w: np.ndarray) -> None:
+    def _group(self, g: int, layers: Layers, shift: tuple[int, int] | None, shifted_w: np.ndarray,
+               mask_buffer: np.ndarray) -> None:
         """Forward and backward for the rows of group ``g``; fills slot ``g`` of every gradient."""
         rows, last = self.groups[g], len(layers) - 1
         x = self.x[rows]
@@ -139,7 +152,9 @@ class FullBatchGradient:
             if i > 0:
                 under = self.deltas[i - 1][rows]
                 np.matmul(delta, layers[i][0].T, out=under)
-                under *= below > 0  # ReLU passes the gradient only where it was active
+                mask = mask_buffer[:under.shape[0], :under.shape[1]]
+                np.greater(below, 0, out=mask)
+                under *= mask  # ReLU passes the gradient only where it was active
 
     def _softmax_cross_entropy(self, g: int, rows: slice) -> None:
         """Loss sum and right answers of group ``g``; leaves dLoss/dlogits (mean over all n) in deltas[-1]."""
