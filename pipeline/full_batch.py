@@ -126,6 +126,12 @@ class FullBatchGradient:
         return loss, float(self.correct.sum()) / self.n, grads
 
     def _work(self, worker: int, layers: Layers, shift_of) -> None:
+        # Overflow makes the loss inf or NaN, which the caller checks; NumPy's warnings (per thread,
+        # so the caller's errstate does not reach here) would only add noise.
+        with np.errstate(over="ignore", invalid="ignore"):
+            self._work_on(worker, layers, shift_of)
+
+    def _work_on(self, worker: int, layers: Layers, shift_of) -> None:
         for g in range(worker, len(self.groups), self.workers):
             self._group(g, layers, shift_of(g), self.shifted_w[worker], self.masks[worker])
 
