@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 from fake_kaggle import FakeKaggle
 from kaggle_support import assert_no_secret, assert_no_secret_in_files, kaggle_env, ledger_rows, pipeline
@@ -60,7 +61,8 @@ def test_repro_from_kaggle_then_submit_then_scores(fake, tmp_path):
     (repo / "solution.csv").unlink()
     assert f"public score {value:.5f} (ref 41000001)" in submitted.stdout
     [sub] = fake.submissions.values()
-    assert sub["description"].startswith(f"{commit[:7]} hidden [64] adam lr 0.001 cosine 60 it, val acc 0.")
+    rate = yaml.safe_load((repo / "params.yaml").read_text())["train"]["learning_rate"]
+    assert sub["description"].startswith(f"{commit[:7]} hidden [64] adam lr {rate:g} cosine 60 it, val acc 0.")
 
     scores = pipeline(["scores"], repo, env)
     assert scores.returncode == 0, scores.stderr

@@ -172,6 +172,9 @@ def test_an_upload_that_errors_when_the_list_cannot_be_read_either_says_to_check
 
 def test_ctrl_c_during_the_upload_says_it_may_have_reached_kaggle(project, env, fake_kaggle):
     fake_kaggle.fault("CreateSubmission", hang=True)
+    # A long deadline: on a loaded machine the upload's three requests can outlast the short test
+    # timeout, and then submit ends on its own (exit 1) before the Ctrl-C this test is about.
+    env = {**env, "DIGIT_PIPELINE_KAGGLE_TIMEOUT": "120"}
     process = subprocess.Popen([sys.executable, "-m", "pipeline", "submit"], cwd=project, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 30
@@ -179,7 +182,7 @@ def test_ctrl_c_during_the_upload_says_it_may_have_reached_kaggle(project, env, 
         time.sleep(0.02)
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=30)
-    assert process.returncode == 130
+    assert process.returncode == 130, err
     assert "interrupted during the upload: it may have reached Kaggle; run python -m pipeline scores" in err
     assert "Traceback" not in err
 
