@@ -175,8 +175,11 @@ def test_ctrl_c_during_the_upload_says_it_may_have_reached_kaggle(project, env, 
     # A long deadline: on a loaded machine the upload's three requests can outlast the short test
     # timeout, and then submit ends on its own (exit 1) before the Ctrl-C this test is about.
     env = {**env, "DIGIT_PIPELINE_KAGGLE_TIMEOUT": "120"}
+    # The child gets the default Ctrl-C handling even when this test runs in a background job,
+    # whose shell makes children ignore SIGINT (Python then installs no KeyboardInterrupt).
     process = subprocess.Popen([sys.executable, "-m", "pipeline", "submit"], cwd=project, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 30
     while fake_kaggle.called("CreateSubmission") == 0 and time.monotonic() < deadline:
         time.sleep(0.02)
