@@ -25,7 +25,6 @@ import numpy as np
 
 from pipeline.nn import Layers, l2_penalty, shift_slices
 
-
 THREAD_LIMITS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -60,12 +59,11 @@ class FullBatchGradient:
             raise ValueError(f"first layer expects {sizes[0]} inputs, data has {d}")
         if image_shape is not None and image_shape[0] * image_shape[1] != d:
             raise ValueError(f"image_shape {image_shape} does not hold {d} features")
-        self.x, self.targets = x, np.asarray(targets, dtype=np.intp)
-        self.n, self.sizes, self.weight_decay, self.image_shape = n, list(sizes), weight_decay, image_shape
-        dtype = x.dtype
+        self.x, self.n, self.weight_decay, self.image_shape = x, n, weight_decay, image_shape
+        dtype, targets = x.dtype, np.asarray(targets, dtype=np.intp)
         bounds = np.linspace(0, n, min(n_groups, n) + 1).astype(int)
         self.groups = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
-        self.local_targets = [(np.arange(g.stop - g.start), self.targets[g]) for g in self.groups]
+        self.local_targets = [(np.arange(g.stop - g.start), targets[g]) for g in self.groups]
         self.workers = max(1, min(workers or available_cores(), len(self.groups)))
         # Row-wise buffers, written group by group: post-ReLU outputs (then logits) and dLoss/dZ.
         self.acts = [np.empty((n, width), dtype) for width in sizes[1:]]
@@ -170,7 +168,8 @@ class FullBatchGradient:
         logits -= logits.max(axis=1, keepdims=True)
         np.exp(logits, out=delta)
         sums = delta.sum(axis=1, keepdims=True)
-        self.loss_sums[g] = float(np.sum(np.log(sums[:, 0].astype(np.float64))) - np.sum(logits[local, targets], dtype=np.float64))
+        log_sums = np.log(sums[:, 0].astype(np.float64))
+        self.loss_sums[g] = float(np.sum(log_sums) - np.sum(logits[local, targets], dtype=np.float64))
         delta /= sums
         delta[local, targets] -= 1
         delta *= 1.0 / self.n
