@@ -28,13 +28,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import machine, table  # noqa: E402
 from benchmarks.common import ROOT  # noqa: E402
-from pipeline.arrays_file import save_arrays  # noqa: E402
-from pipeline.competition_zip import check_competition_zip, read_member  # noqa: E402
-from pipeline.config import load_params  # noqa: E402
-from pipeline.digits_csv import parse_digits_csv  # noqa: E402
-from pipeline.errors import PipelineError  # noqa: E402
-from pipeline.splitting import split_indices  # noqa: E402
-from pipeline.submission import parse_submission  # noqa: E402
+from pipeline.core.arrays_file import save_arrays  # noqa: E402
+from pipeline.data.competition_zip import check_competition_zip, read_member  # noqa: E402
+from pipeline.core.config import load_params  # noqa: E402
+from pipeline.data.digits_csv import parse_digits_csv  # noqa: E402
+from pipeline.core.errors import PipelineError  # noqa: E402
+from pipeline.data.splitting import split_indices  # noqa: E402
+from pipeline.submissions.format import parse_submission  # noqa: E402
 
 CONTENDERS = ("ours", "sklearn-default", "sklearn-wide", "torch")
 CHECKS = ("parse", "ratio", "stage")

@@ -10,7 +10,7 @@ import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from benchmarks.common import ROOT, scaled
-from pipeline.config import load_params
+from pipeline.core.config import load_params
 from pipeline.stages.train import build_model
 
 PARK_SECONDS = 0.5

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # benchmark this checkout's `pipeline`, installed or not
     sys.path.insert(0, str(ROOT))
 
-from pipeline.arrays_file import load_arrays  # noqa: E402
+from pipeline.core.arrays_file import load_arrays  # noqa: E402
 
 
 class Data:

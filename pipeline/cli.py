@@ -6,7 +6,7 @@ import argparse
 import importlib
 import sys
 
-from pipeline.errors import PipelineError
+from pipeline.core.errors import PipelineError
 
 # name -> (module with add_arguments(parser)? and run(args), one-line help)
 COMMANDS = {

@@ -7,7 +7,7 @@ import zipfile
 
 import numpy as np
 
-from pipeline.digits_csv import PIXEL_COLUMNS, TRAIN_COLUMNS
+from pipeline.data.digits_csv import PIXEL_COLUMNS, TRAIN_COLUMNS
 
 
 def train_rows(n: int = 20, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from pipeline.arrays_file import save_arrays
-from pipeline.estimator import DigitNetClassifier
-from pipeline.metrics_io import write_csv, write_json
-from pipeline.model_file import save_model
+from pipeline.core.arrays_file import save_arrays
+from pipeline.model.estimator import DigitNetClassifier
+from pipeline.core.metrics_io import write_csv, write_json
+from pipeline.model.model_file import save_model
 
 LEDGER_HEADER = ("submitted_at,ref,message,status,public_score,private_score,file_sha256,git_commit,"
                  "params_digest,validation_accuracy")

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from pipeline.arrays_file import load_arrays, save_arrays
-from pipeline.atomic import atomic_output, write_text
-from pipeline.errors import PipelineError
+from pipeline.core.arrays_file import load_arrays, save_arrays
+from pipeline.core.atomic import atomic_output, write_text
+from pipeline.core.errors import PipelineError
 
 
 def test_arrays_round_trip_and_identical_arrays_give_identical_bytes(tmp_path):

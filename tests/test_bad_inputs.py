@@ -18,8 +18,8 @@ import yaml
 
 from digits_support import competition_zip, csv_text, sample_submission, train_csv, unlabelled_csv
 from pipeline.cli import main
-from pipeline.digits_csv import PIXEL_COLUMNS, TRAIN_COLUMNS
-from pipeline.submission import write_submission
+from pipeline.data.digits_csv import PIXEL_COLUMNS, TRAIN_COLUMNS
+from pipeline.submissions.format import write_submission
 
 ZIP = "data/raw/digit-recognizer.zip"
 PREPARED = "data/prepared"

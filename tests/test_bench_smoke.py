@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-from pipeline.competition_zip import write_zip
-from pipeline.digits_csv import PIXEL_COLUMNS, TRAIN_COLUMNS
+from pipeline.core.zip_files import write_zip
+from pipeline.data.digits_csv import PIXEL_COLUMNS, TRAIN_COLUMNS
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]

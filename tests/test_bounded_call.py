@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from pipeline.bounded_call import TimedOut, run_bounded
+from pipeline.kaggle.bounded_call import TimedOut, run_bounded
 
 
 def test_the_value_comes_back_and_the_workers_output_is_kept_from_the_user(capsys):

@@ -6,7 +6,7 @@ import pytest
 
 from digits_support import competition_zip, csv_text, train_csv, unlabelled_csv
 from pipeline.cli import COMMANDS, main
-from pipeline.submission import write_submission
+from pipeline.submissions.format import write_submission
 
 
 def test_help_lists_every_command():

@@ -1,7 +1,7 @@
 import pytest
 
-from pipeline.config import Params, TrainParams, load_params, parse_params
-from pipeline.errors import PipelineError
+from pipeline.core.config import Params, TrainParams, load_params, parse_params
+from pipeline.core.errors import PipelineError
 
 
 def test_project_params_file_loads_with_the_documented_defaults():

@@ -3,9 +3,9 @@ import pandas as pd
 import pytest
 
 from digits_support import csv_text, unlabelled_csv, train_csv, train_rows
-from pipeline import digits_csv
-from pipeline.digits_csv import PIXEL_COLUMNS, TRAIN_COLUMNS, describe_header_problem, parse_digits_csv
-from pipeline.errors import PipelineError
+from pipeline.data import digits_csv
+from pipeline.data.digits_csv import PIXEL_COLUMNS, TRAIN_COLUMNS, describe_header_problem, parse_digits_csv
+from pipeline.core.errors import PipelineError
 
 
 def test_valid_train_csv_parses_to_uint8_pixels_and_labels():

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from repo_support import copy_repo, run, set_params
-from pipeline.submission import accuracy, read_submission
+from pipeline.submissions.format import accuracy, read_submission
 
 pytestmark = pytest.mark.slow
 FAST_TRAIN = {"hidden_layers": [64], "iterations": 60, "eval_every": 20}

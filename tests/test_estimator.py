@@ -9,8 +9,8 @@ import pytest
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from pipeline.estimator import DigitNetClassifier, TrainingDiverged
-from pipeline.model_file import load_model, save_model
+from pipeline.model.estimator import DigitNetClassifier, TrainingDiverged
+from pipeline.model.model_file import load_model, save_model
 
 
 @parametrize_with_checks([DigitNetClassifier(hidden_layer_sizes=(16,), max_iter=60, learning_rate=0.01)])

@@ -15,10 +15,10 @@ import pytest
 
 from repo_support import GIT_ENV, copy_repo, run, set_params
 from test_bad_inputs import params, raw_zip
-from pipeline import atomic
+from pipeline.core import atomic
 from pipeline.cli import main
-from pipeline.model_file import load_model
-from pipeline.submission import read_submission
+from pipeline.model.model_file import load_model
+from pipeline.submissions.format import read_submission
 
 
 @pytest.fixture

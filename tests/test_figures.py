@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from pipeline.report import analysis, figures
-from pipeline.report.ledger import Submission
+from pipeline.submissions.ledger import Submission
 from pipeline.report.page import png_size
 from report_support import tiny_model
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline import nn
-from pipeline.full_batch import FullBatchGradient
+from pipeline.model import nn
+from pipeline.model.full_batch import FullBatchGradient
 
 
 def reference_loss(layers, x, targets, weight_decay=0.0):
@@ -158,7 +158,7 @@ def test_a_worker_error_reaches_the_caller():
 
 
 def test_thread_limit_variables_cap_the_workers():
-    from pipeline.full_batch import available_cores
+    from pipeline.model.full_batch import available_cores
 
     cores = available_cores({})
     assert cores >= 1

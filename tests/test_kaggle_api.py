@@ -1,4 +1,4 @@
-"""``pipeline.kaggle_api`` in this process, with the real kaggle client against the fake server:
+"""``pipeline.kaggle.api`` in this process, with the real kaggle client against the fake server:
 what each failure becomes, what is retried and what is not, and the bounds on every call."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import time
 import pytest
 
 from fake_kaggle import FAKE_KEY, RULES_MESSAGE
-from pipeline.errors import PipelineError
-from pipeline.kaggle_api import KaggleSession, Settings
-from pipeline.kaggle_errors import KaggleError
+from pipeline.core.errors import PipelineError
+from pipeline.kaggle.api import KaggleSession, Settings
+from pipeline.kaggle.errors import KaggleError
 
 FAST = Settings(timeout=5, retries=2, backoff=0.01, poll=0.01)  # generous for a local server on a busy machine
 

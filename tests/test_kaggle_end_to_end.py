@@ -12,8 +12,8 @@ import yaml
 
 from fake_kaggle import FakeKaggle
 from kaggle_support import assert_no_secret, assert_no_secret_in_files, kaggle_env, ledger_rows, pipeline
-from pipeline.sample_data import build_sample, load_mnist_sample
-from pipeline.submission import accuracy
+from pipeline.data.sample import build_sample, load_mnist_sample
+from pipeline.submissions.format import accuracy
 from repo_support import copy_repo, run, set_params
 from test_end_to_end import FAST_TRAIN
 

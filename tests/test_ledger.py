@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from kaggle_support import ROOT, kaggle_env, ledger_rows, pipeline
-from pipeline import ledger
-from pipeline.errors import PipelineError
-from pipeline.ledger import Entry
-from pipeline.report.ledger import read_history
+from pipeline.submissions import ledger
+from pipeline.core.errors import PipelineError
+from pipeline.submissions.ledger import Entry
+from pipeline.submissions.ledger import read_history
 
 HEADER = ",".join(ledger.HEADER)
 
@@ -100,7 +100,7 @@ def _python(code: str, cwd: Path, env: dict | None = None) -> subprocess.Popen:
 
 WRITER = """
     import sys
-    from pipeline import ledger
+    from pipeline.submissions import ledger
     first, count = int(sys.argv[1]), int(sys.argv[2])
     for ref in range(first, first + count):
         ledger.upsert("submissions/history.csv", [ledger.Entry("2025-01-01T00:00:00Z", str(ref), "w", "pending")],
@@ -113,7 +113,7 @@ def test_a_held_lock_makes_a_writer_wait_then_give_up_clearly(tmp_path):
     ledger.upsert(path, [entry(1)], from_kaggle=True)
     with ledger.locked(path):
         waiter = _python("""
-            from pipeline import ledger
+            from pipeline.submissions import ledger
             from pipeline.cli import main
             raise SystemExit(main(["scores", "--offline"]))
         """, tmp_path, {"DIGIT_PIPELINE_LOCK_TIMEOUT": "0.3"})
@@ -153,7 +153,8 @@ def test_a_writer_killed_mid_write_leaves_the_ledger_whole_and_the_lock_free(tmp
     victim = _python("""
         import time
         from pathlib import Path
-        from pipeline import atomic, ledger
+        from pipeline.core import atomic
+        from pipeline.submissions import ledger
 
         def stall(fd):  # the new ledger is written to its temporary file, not yet renamed
             Path("writing").touch()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline import nn
+from pipeline.model import nn
 from test_full_batch import roll_zero
 
 @pytest.mark.parametrize("dy, dx", [(0, 0), (2, 0), (0, -3), (-1, 2), (5, 5)])

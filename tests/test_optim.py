@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from pipeline.optim import Optimizer, learning_rate_at
+from pipeline.model.optim import Optimizer, learning_rate_at
 
 
 def textbook_adam(p, grads, lr, b1=0.9, b2=0.999, eps=1e-8):

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from pipeline.progress import Progress, _amount, _duration
+from pipeline.core.progress import Progress, _amount, _duration
 
 
 class FakeClock:

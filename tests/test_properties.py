@@ -11,11 +11,12 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from digits_support import csv_text
-from pipeline import digits_csv, nn
-from pipeline.digits_csv import PIXEL_COLUMNS, TRAIN_COLUMNS, parse_digits_csv
-from pipeline.errors import PipelineError
-from pipeline.splitting import split_indices
-from pipeline.submission import format_submission, parse_submission
+from pipeline.data import digits_csv
+from pipeline.model import nn
+from pipeline.data.digits_csv import PIXEL_COLUMNS, TRAIN_COLUMNS, parse_digits_csv
+from pipeline.core.errors import PipelineError
+from pipeline.data.splitting import split_indices
+from pipeline.submissions.format import format_submission, parse_submission
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # Frames are 785 columns wide: shrinking one takes minutes, so CSV properties report the example as found.

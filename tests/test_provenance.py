@@ -3,8 +3,9 @@ import json
 
 import pytest
 
-from pipeline import provenance, submission_archive
-from pipeline.config import parse_params
+from pipeline.submissions import provenance
+from pipeline.submissions import archive as submission_archive
+from pipeline.core.config import parse_params
 from repo_support import run
 
 LOCK = """schema: '2.0'

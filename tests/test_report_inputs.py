@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.errors import PipelineError
-from pipeline.report.ledger import read_history
+from pipeline.core.errors import PipelineError
+from pipeline.submissions.ledger import read_history
 from pipeline.report.tables import read_json_object, read_numeric_csv
 from report_support import LEDGER_HEADER, SAMPLE_LEDGER, ledger
 
@@ -77,12 +77,17 @@ def test_ledger_rows_with_and_without_scores(tmp_path):
     assert rows[1].message == "adam, cosine" and rows[3].status == "pending" and rows[0].ref == "41000001"
 
 
-def test_ledger_tolerates_new_columns_and_blank_lines(tmp_path):
+def test_ledger_after_a_git_merge_is_read_as_the_ledger_commands_read_it(tmp_path):
+    """The report reads the ledger through the same reader as submit and scores."""
     path = tmp_path / "history.csv"
-    path.write_text("status,public_score,validation_accuracy,submitted_at,new_column\n"
-                    "complete,0.9,0.91,2024-01-01,x\n\n")
-    (row,) = read_history(path)
-    assert (row.submitted_at, row.public_score, row.validation_accuracy, row.ref) == ("2024-01-01", 0.9, 0.91, "")
+    path.write_text(ledger("2024-06-01T10:00:00Z,7,first,pending,,,aa,11,d1,0.95", "",
+                           "2024-06-01T10:00:00Z,7,first,complete,0.951,,,,,"))
+    (row,) = read_history(path)  # one ref twice: one row, the later known values win
+    assert (row.ref, row.status, row.public_score, row.validation_accuracy) == ("7", "complete", 0.951, 0.95)
+    path.write_text(ledger("<<<<<<< HEAD", "2024-06-01T10:00:00Z,7,first,complete,0.951,,aa,11,d1,0.95",
+                           "=======", ">>>>>>> other"))
+    with pytest.raises(PipelineError, match="line 2: an unresolved git merge conflict"):
+        read_history(path)
 
 
 def test_ledger_bad_score_names_line_and_column(tmp_path):
@@ -94,8 +99,8 @@ def test_ledger_bad_score_names_line_and_column(tmp_path):
     assert f"{path}, line 3, column public_score: expected a number or an empty cell, found 'high'" in str(info.value)
 
 
-def test_ledger_missing_columns(tmp_path):
+def test_ledger_with_another_header_is_refused(tmp_path):
     path = tmp_path / "history.csv"
     path.write_text("submitted_at,score\n2024,0.9\n")
-    with pytest.raises(PipelineError, match="line 1: missing column\\(s\\) status, public_score, validation_accuracy"):
+    with pytest.raises(PipelineError, match="line 1: expected the header 'submitted_at,ref,"):
         read_history(path)

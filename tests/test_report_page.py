@@ -13,7 +13,7 @@ from PIL import Image
 
 from pipeline.report import page
 from pipeline.report.build import ReportInputs, build_report
-from pipeline.report.ledger import read_history
+from pipeline.submissions.ledger import read_history
 from report_support import SAMPLE_LEDGER, tiny_model
 
 

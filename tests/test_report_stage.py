@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 
 from pipeline.cli import main
-from pipeline.estimator import DigitNetClassifier
-from pipeline.model_file import save_model
+from pipeline.model.estimator import DigitNetClassifier
+from pipeline.model.model_file import save_model
 from report_support import SAMPLE_LEDGER, ledger, write_project
 
 PNGS = ["confusion.png", "curves.png", "first_layer.png", "mistakes.png", "per_class.png"]

@@ -1,6 +1,6 @@
-from pipeline.kaggle_api import LeaderboardEntry
-from pipeline.report.ledger import Submission
-from pipeline.scores_table import best_index, find_me, format_table, passed_me, position_line
+from pipeline.kaggle.api import LeaderboardEntry
+from pipeline.submissions.ledger import Submission
+from pipeline.submissions.scores_table import best_index, find_me, format_table, passed_me, position_line
 
 
 def sub(when, public, ref="1", message="m", validation=None):

@@ -5,13 +5,13 @@ import numpy as np
 import pytest
 
 from digits_support import competition_zip
-from pipeline.competition_zip import check_competition_zip, read_member
-from pipeline.config import FetchParams
-from pipeline.digits_csv import parse_digits_csv
-from pipeline.errors import PipelineError
-from pipeline.sample_data import N_TEST, N_TRAIN, build_sample, load_mnist_sample
-from pipeline.sources import fetch, resolve_source
-from pipeline.submission import parse_submission
+from pipeline.data.competition_zip import check_competition_zip, read_member
+from pipeline.core.config import FetchParams
+from pipeline.data.digits_csv import parse_digits_csv
+from pipeline.core.errors import PipelineError
+from pipeline.data.sample import N_TEST, N_TRAIN, build_sample, load_mnist_sample
+from pipeline.data.sources import fetch, resolve_source
+from pipeline.submissions.format import parse_submission
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from pipeline.errors import PipelineError
-from pipeline.splitting import split_indices
+from pipeline.core.errors import PipelineError
+from pipeline.data.splitting import split_indices
 
 
 def test_split_is_a_stratified_partition():

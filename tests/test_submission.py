@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from pipeline.errors import PipelineError
-from pipeline.submission import accuracy, format_submission, parse_submission, read_submission, write_submission
+from pipeline.core.errors import PipelineError
+from pipeline.submissions.format import accuracy, format_submission, parse_submission, read_submission, write_submission
 
 
 def test_written_submission_has_kaggle_format_and_reads_back(tmp_path):

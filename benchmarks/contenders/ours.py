@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from benchmarks.common import ROOT, OverBudget, accuracy
-from pipeline.config import load_params
+from pipeline.core.config import load_params
 from pipeline.stages.train import build_model
 
 

@@ -1,7 +1,7 @@
 """PyTorch on CPU, the same network and training as ours, written the way a PyTorch user would.
 
 Same layer sizes, He-normal weights and zero biases, ReLU, softmax cross-entropy, the same
-optimizer and learning-rate schedule (``pipeline.optim.learning_rate_at``), the same number of
+optimizer and learning-rate schedule (``pipeline.model.optim.learning_rate_at``), the same number of
 updates, each on the whole training set. The shift augmentation is the same too (one random
 shift of up to ``augment_shift`` pixels per group of images, drawn every update) but done the
 usual way: the images are copied, shifted, from a zero-padded copy made once.
@@ -15,8 +15,8 @@ from torch import nn
 
 from benchmarks.common import ROOT, accuracy, scaled
 from benchmarks.contenders.ours import describe
-from pipeline.config import load_params
-from pipeline.optim import learning_rate_at
+from pipeline.core.config import load_params
+from pipeline.model.optim import learning_rate_at
 from pipeline.stages.train import build_model
 
 SIDE = 28

@@ -1,6 +1,6 @@
 """Command ``score``: the accuracy of a submission file against an answer key."""
 
-from pipeline.submission import accuracy
+from pipeline.submissions.format import accuracy
 
 
 def add_arguments(parser) -> None:

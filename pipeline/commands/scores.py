@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import sys
 
-from pipeline import ledger, paths, submission_archive
-from pipeline.atomic import write_bytes
-from pipeline.config import load_params
-from pipeline.kaggle_api import KaggleSession, KaggleSubmission
-from pipeline.kaggle_errors import KaggleError
-from pipeline.report.ledger import read_history
-from pipeline.scores_table import find_me, format_table, passed_me, position_line
+from pipeline.submissions import ledger
+from pipeline.core import paths
+from pipeline.submissions import archive as submission_archive
+from pipeline.core.atomic import write_bytes
+from pipeline.core.config import load_params
+from pipeline.kaggle.api import KaggleSession, KaggleSubmission
+from pipeline.kaggle.errors import KaggleError
+from pipeline.submissions.ledger import read_history
+from pipeline.submissions.scores_table import find_me, format_table, passed_me, position_line
 
 SCORES_PLOT = paths.SUBMISSIONS_DIR / "scores.png"
 

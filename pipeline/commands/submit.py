@@ -16,14 +16,17 @@ import time
 import zipfile
 from pathlib import Path
 
-from pipeline import ledger, paths, provenance, submission_archive
-from pipeline.config import load_params
-from pipeline.errors import PipelineError
-from pipeline.kaggle_api import KaggleSession, KaggleSubmission, UploadUncertain
-from pipeline.kaggle_errors import KaggleError, rules_url
-from pipeline.progress import Progress
-from pipeline.sources import read_source
-from pipeline.submission import parse_submission
+from pipeline.submissions import ledger
+from pipeline.core import paths
+from pipeline.submissions import provenance
+from pipeline.submissions import archive as submission_archive
+from pipeline.core.config import load_params
+from pipeline.core.errors import PipelineError
+from pipeline.kaggle.api import KaggleSession, KaggleSubmission, UploadUncertain
+from pipeline.kaggle.errors import KaggleError, rules_url
+from pipeline.core.progress import Progress
+from pipeline.data.sources import read_source
+from pipeline.submissions.format import parse_submission
 
 SCORES_HINT = "python -m pipeline scores"
 

@@ -1,9 +1,11 @@
-"""The offline report: figures and one self-contained HTML page, no network needed to view them.
+"""Report: the offline report, figures and one self-contained HTML page, no network needed to view them.
 
 - ``tables``: read the train stage's CSV/JSON outputs, with errors that name file, line and column.
-- ``ledger``: read ``submissions/history.csv`` (the Kaggle submission ledger) when it exists.
 - ``analysis``: pure functions on arrays: confusion counts, per-class scores, worst mistakes,
   first-layer weights as images.
 - ``figures``: one matplotlib figure per picture, rendered to deterministic PNG bytes.
 - ``page``: the HTML page with every image embedded as a data: URI.
+
+May import ``pipeline.core``, ``pipeline.submissions`` (the ledger's rows) and ``pipeline.model``;
+never the stages or commands.
 """

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pipeline.report import analysis, figures, page
-from pipeline.report.ledger import Submission
+from pipeline.submissions.ledger import Submission
 
 MISTAKES_SHOWN = 24
 UNITS_SHOWN = 64

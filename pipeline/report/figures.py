@@ -15,7 +15,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from pipeline.report.ledger import Submission
+from pipeline.submissions.ledger import Submission
 
 if TYPE_CHECKING:  # only an annotation here; importing analysis loads scikit-learn (1.5 s for `scores`)
     from pipeline.report.analysis import ClassScores

@@ -1,8 +1,8 @@
 """Stage ``fetch``: put the checked competition zip in data/raw (Kaggle, a local file, or the sample)."""
 
-from pipeline import paths
-from pipeline.config import load_params
-from pipeline.sources import fetch
+from pipeline.core import paths
+from pipeline.core.config import load_params
+from pipeline.data.sources import fetch
 
 
 def run(args) -> int:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline import paths
-from pipeline.arrays_file import load_arrays
-from pipeline.metrics_io import write_json
-from pipeline.model_file import load_model
-from pipeline.submission import write_submission
+from pipeline.core import paths
+from pipeline.core.arrays_file import load_arrays
+from pipeline.core.metrics_io import write_json
+from pipeline.model.model_file import load_model
+from pipeline.submissions.format import write_submission
 
 
 def run(args) -> int:

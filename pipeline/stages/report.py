@@ -6,14 +6,14 @@ import dataclasses
 
 import numpy as np
 
-from pipeline import paths
-from pipeline.arrays_file import load_arrays
-from pipeline.atomic import write_bytes
-from pipeline.config import load_params
-from pipeline.errors import PipelineError
-from pipeline.model_file import load_model
+from pipeline.core import paths
+from pipeline.core.arrays_file import load_arrays
+from pipeline.core.atomic import write_bytes
+from pipeline.core.config import load_params
+from pipeline.core.errors import PipelineError
+from pipeline.model.model_file import load_model
 from pipeline.report.build import ReportInputs, build_report
-from pipeline.report.ledger import read_history
+from pipeline.submissions.ledger import read_history
 from pipeline.report.tables import read_json_object, read_numeric_csv
 
 

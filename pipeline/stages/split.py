@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline import paths
-from pipeline.arrays_file import save_arrays
-from pipeline.competition_zip import check_competition_zip, read_member
-from pipeline.config import load_params
-from pipeline.digits_csv import parse_digits_csv
-from pipeline.errors import PipelineError
-from pipeline.progress import Progress
-from pipeline.splitting import split_indices
-from pipeline.submission import parse_submission
+from pipeline.core import paths
+from pipeline.core.arrays_file import save_arrays
+from pipeline.data.competition_zip import check_competition_zip, read_member
+from pipeline.core.config import load_params
+from pipeline.data.digits_csv import parse_digits_csv
+from pipeline.core.errors import PipelineError
+from pipeline.core.progress import Progress
+from pipeline.data.splitting import split_indices
+from pipeline.submissions.format import parse_submission
 
 
 def run(args) -> int:

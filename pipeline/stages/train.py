@@ -6,14 +6,15 @@ import time
 
 import numpy as np
 
-from pipeline import nn, paths
-from pipeline.arrays_file import load_arrays
-from pipeline.config import TrainParams, load_params
-from pipeline.errors import PipelineError
-from pipeline.estimator import DigitNetClassifier, TrainingDiverged
-from pipeline.metrics_io import write_csv, write_json
-from pipeline.model_file import save_model
-from pipeline.progress import Progress
+from pipeline.model import nn
+from pipeline.core import paths
+from pipeline.core.arrays_file import load_arrays
+from pipeline.core.config import TrainParams, load_params
+from pipeline.core.errors import PipelineError
+from pipeline.model.estimator import DigitNetClassifier, TrainingDiverged
+from pipeline.core.metrics_io import write_csv, write_json
+from pipeline.model.model_file import save_model
+from pipeline.core.progress import Progress
 
 
 def build_model(params: TrainParams) -> DigitNetClassifier:

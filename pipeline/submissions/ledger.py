@@ -5,8 +5,9 @@ hash, git commit, params digest and validation accuracy are known only here, so 
 once known. Every change is a read-merge-write under an exclusive lock
 (``history.csv.lock`` beside it; the OS releases it when a process dies, even by SIGKILL),
 written to a temporary file and renamed over the ledger, so concurrent ``submit``/``scores``
-runs and crashes can neither drop nor half-write rows. The report stage reads the same file
-(``pipeline.report.ledger``).
+runs and crashes can neither drop nor half-write rows. ``read_history`` is the one reader for
+everything that shows the ledger (``scores``, ``submit``, the report), so all of them refuse the
+same damage and merge rows that share a ref the same way.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from pipeline.atomic import write_text
-from pipeline.errors import PipelineError
+from pipeline.core.atomic import write_text
+from pipeline.core.errors import PipelineError
 
 try:
     import fcntl
@@ -133,6 +134,33 @@ def read(path: str | Path) -> list[Entry]:
     except UnicodeDecodeError:
         raise PipelineError(f"{path}: not UTF-8 text; restore it with: git checkout -- {path}") from None
     return parse(text, str(path))
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A ledger row as the tables and plots show it: scores as numbers, None where Kaggle gave none."""
+    submitted_at: str
+    status: str
+    public_score: float | None
+    private_score: float | None
+    validation_accuracy: float | None
+    ref: str = ""
+    message: str = ""
+    git_commit: str = ""
+
+    @classmethod
+    def of(cls, entry: Entry) -> "Submission":
+        number = lambda cell: float(cell) if cell else None  # noqa: E731  (cells were checked by parse)
+        return cls(entry.submitted_at, entry.status, number(entry.public_score), number(entry.private_score),
+                   number(entry.validation_accuracy), entry.ref, entry.message, entry.git_commit)
+
+
+def read_history(path: str | Path) -> list[Submission] | None:
+    """The ledger's rows, oldest first, or None when there is no ledger file (nothing submitted)."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    return [Submission.of(entry) for entry in read(path)]
 
 
 # -- merging -----------------------------------------------------------------------------------

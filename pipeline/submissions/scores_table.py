@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from pipeline.kaggle_api import LeaderboardEntry
-from pipeline.report.ledger import Submission
+from pipeline.kaggle.api import LeaderboardEntry
+from pipeline.submissions.ledger import Submission
 
 MESSAGE_WIDTH = 48
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.atomic import atomic_output
-from pipeline.competition_zip import ZIP_EPOCH
-from pipeline.errors import PipelineError
+from pipeline.core.atomic import atomic_output
+from pipeline.core.errors import PipelineError
+from pipeline.core.zip_files import member_info
 
 
 def save_arrays(path: str | Path, arrays: dict[str, np.ndarray], compress: bool = False) -> None:
@@ -24,10 +24,7 @@ def save_arrays(path: str | Path, arrays: dict[str, np.ndarray], compress: bool 
             for name, array in arrays.items():
                 buffer = io.BytesIO()
                 np.lib.format.write_array(buffer, np.asarray(array), allow_pickle=False)
-                info = zipfile.ZipInfo(f"{name}.npy", date_time=ZIP_EPOCH)
-                info.compress_type = archive.compression
-                info.external_attr = 0o644 << 16
-                archive.writestr(info, buffer.getvalue())
+                archive.writestr(member_info(f"{name}.npy", archive.compression), buffer.getvalue())
 
 
 def load_arrays(path: str | Path, required: tuple[str, ...] = ()) -> dict[str, np.ndarray]:

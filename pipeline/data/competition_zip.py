@@ -10,11 +10,9 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from pipeline.errors import PipelineError
+from pipeline.core.errors import PipelineError
 
 REQUIRED_MEMBERS = ("train.csv", "test.csv", "sample_submission.csv")
-# Fixed timestamp for zips we write ourselves, so the same content gives the same bytes.
-ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
 def _unsafe(name: str) -> bool:
@@ -51,13 +49,3 @@ def check_competition_zip(path: str | Path) -> None:
 def read_member(path: str | Path, member: str) -> bytes:
     with zipfile.ZipFile(path) as archive:
         return archive.read(member)
-
-
-def write_zip(path: str | Path, members: dict[str, bytes]) -> None:
-    """Write a deflated zip with fixed timestamps (byte-reproducible) to an open-for-write path."""
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, data in members.items():
-            info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, data, compresslevel=6)

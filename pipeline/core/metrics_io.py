@@ -7,7 +7,7 @@ import io
 import json
 from pathlib import Path
 
-from pipeline.atomic import write_text
+from pipeline.core.atomic import write_text
 
 
 def write_json(path: str | Path, values: dict) -> None:

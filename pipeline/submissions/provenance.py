@@ -17,9 +17,9 @@ from pathlib import Path
 
 import yaml
 
-from pipeline import paths
-from pipeline.config import Params, load_params, parse_params
-from pipeline.errors import PipelineError
+from pipeline.core import paths
+from pipeline.core.config import Params, load_params, parse_params
+from pipeline.core.errors import PipelineError
 
 DVC_LOCK = Path("dvc.lock")
 # The ledger and the archive change with every submission: they do not make the code "dirty".

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pipeline import paths
-from pipeline.atomic import write_bytes, write_text
-from pipeline.provenance import Provenance
+from pipeline.core import paths
+from pipeline.core.atomic import write_bytes, write_text
+from pipeline.submissions.provenance import Provenance
 
 ARCHIVE_DIR = paths.SUBMISSIONS_DIR / "archive"
 UPLOAD_NAME = re.compile(r"-([0-9a-f]{12})\.csv$")

@@ -2,8 +2,8 @@
 
 Importing ``kaggle`` authenticates at import time (a network call when an access token is set)
 and prints to stdout, and no call of the client has a timeout. So every call here, the import
-included, runs in a worker thread with a deadline (``pipeline.bounded_call``), its output kept
-from the user; every failure becomes one ``KaggleError`` line (``pipeline.kaggle_errors``).
+included, runs in a worker thread with a deadline (``pipeline.kaggle.bounded_call``), its output kept
+from the user; every failure becomes one ``KaggleError`` line (``pipeline.kaggle.errors``).
 Calls that only read (limits, lists, the leaderboard, the download) are retried with backoff
 on 429, 5xx and cut-off downloads; the upload never is (see ``KaggleSession.submit``).
 
@@ -31,11 +31,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
-from pipeline import kaggle_credentials
-from pipeline.bounded_call import TimedOut, run_bounded, start
-from pipeline.errors import PipelineError
-from pipeline.kaggle_errors import KaggleError, translate
-from pipeline.progress import Progress
+from pipeline.kaggle import credentials as kaggle_credentials
+from pipeline.kaggle.bounded_call import TimedOut, run_bounded, start
+from pipeline.core.errors import PipelineError
+from pipeline.kaggle.errors import KaggleError, translate
+from pipeline.core.progress import Progress
 
 MAX_RETRY_AFTER = 60.0
 PAGE_SIZE = 100

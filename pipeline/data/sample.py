@@ -12,8 +12,8 @@ import io
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from pipeline.competition_zip import write_zip
-from pipeline.digits_csv import PIXEL_COLUMNS, TRAIN_COLUMNS
+from pipeline.core.zip_files import write_zip
+from pipeline.data.digits_csv import PIXEL_COLUMNS, TRAIN_COLUMNS
 
 N_TRAIN = 3000
 N_TEST = 2000

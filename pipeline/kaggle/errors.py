@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 import re
 
-from pipeline import kaggle_credentials
-from pipeline.errors import PipelineError
+from pipeline.kaggle import credentials as kaggle_credentials
+from pipeline.core.errors import PipelineError
 
 SETTINGS_URL = "https://www.kaggle.com/settings"
 

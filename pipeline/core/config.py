@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from pipeline.errors import PipelineError
+from pipeline.core.errors import PipelineError
 
 OPTIMIZERS = ("gd", "momentum", "adam")
 SCHEDULES = ("constant", "cosine", "step")

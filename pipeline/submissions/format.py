@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.atomic import write_text
-from pipeline.errors import PipelineError
+from pipeline.core.atomic import write_text
+from pipeline.core.errors import PipelineError
 
 HEADER = ("ImageId", "Label")
 

@@ -10,12 +10,12 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline import kaggle_credentials
-from pipeline.atomic import write_bytes, write_text
-from pipeline.competition_zip import check_competition_zip
-from pipeline.config import FetchParams
-from pipeline.errors import PipelineError
-from pipeline.submission import parse_submission
+from pipeline.kaggle import credentials as kaggle_credentials
+from pipeline.core.atomic import write_bytes, write_text
+from pipeline.data.competition_zip import check_competition_zip
+from pipeline.core.config import FetchParams
+from pipeline.core.errors import PipelineError
+from pipeline.submissions.format import parse_submission
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def fetch(params: FetchParams, zip_path: Path, solution_path: Path, source_path:
     kind = resolve_source(params.source)
     zip_path.parent.mkdir(parents=True, exist_ok=True)
     if kind == "sample":
-        from pipeline.sample_data import build_sample, load_mnist_sample
+        from pipeline.data.sample import build_sample, load_mnist_sample
 
         data, sample_solution = build_sample(*load_mnist_sample())
         solution = solution or sample_solution
@@ -62,7 +62,7 @@ def fetch(params: FetchParams, zip_path: Path, solution_path: Path, source_path:
             check_competition_zip(candidate)
         write_bytes(zip_path, data)
     elif kind == "kaggle":
-        from pipeline import kaggle_api
+        from pipeline.kaggle import api as kaggle_api
 
         origin = params.competition
         with tempfile.TemporaryDirectory(dir=zip_path.parent) as tmp:

@@ -15,9 +15,9 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from pipeline import nn
-from pipeline.full_batch import FullBatchGradient
-from pipeline.optim import Optimizer, learning_rate_at
+from pipeline.model import nn
+from pipeline.model.full_batch import FullBatchGradient
+from pipeline.model.optim import Optimizer, learning_rate_at
 
 DTYPE = np.float32
 

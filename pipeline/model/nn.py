@@ -3,7 +3,7 @@
 ``layers`` is a list of (W, b) pairs: W of shape (fan_in, fan_out), b of shape (fan_out,). Every
 hidden layer is followed by ReLU; the last layer's output goes through softmax.
 
-The training loop's loss and gradients live in ``pipeline.full_batch``; these functions are the
+The training loop's loss and gradients live in ``pipeline.model.full_batch``; these functions are the
 plain definitions (prediction, the report, and the tests' references).
 """
 

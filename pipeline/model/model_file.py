@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.arrays_file import load_arrays, save_arrays
-from pipeline.errors import PipelineError
-from pipeline.estimator import DigitNetClassifier
+from pipeline.core.arrays_file import load_arrays, save_arrays
+from pipeline.core.errors import PipelineError
+from pipeline.model.estimator import DigitNetClassifier
 
 FORMAT = "digit-pipeline-model/1"
 
