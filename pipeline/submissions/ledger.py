@@ -2,8 +2,9 @@
 
 Kaggle is the source of truth for a submission's time, message, status and scores; the file
 hash, git commit, params digest and validation accuracy are known only here, so they are kept
-once known. Every change is a read-merge-write under an exclusive lock
-(``history.csv.lock`` beside it; the OS releases it when a process dies, even by SIGKILL),
+once known. Every change is a read-merge-write under an exclusive lock (``filelock`` on
+``history.csv.lock`` beside it: an OS lock on POSIX and on Windows, released when a process dies,
+even by SIGKILL),
 written to a temporary file and renamed over the ledger, so concurrent ``submit``/``scores``
 runs and crashes can neither drop nor half-write rows. ``read_history`` is the one reader for
 everything that shows the ledger (``scores``, ``submit``, the report), so all of them refuse the
@@ -17,18 +18,14 @@ import csv
 import io
 import math
 import os
-import time
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from filelock import FileLock, Timeout
+
 from pipeline.core.atomic import write_text
 from pipeline.core.errors import PipelineError
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None
 
 HEADER = ("submitted_at", "ref", "message", "status", "public_score", "private_score", "file_sha256",
           "git_commit", "params_digest", "validation_accuracy")
@@ -221,24 +218,16 @@ def locked(path: str | Path, timeout: float | None = None) -> Iterator[None]:
     timeout = lock_timeout() if timeout is None else timeout
     lock_path = path.with_name(path.name + ".lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a+") as handle:
-        if fcntl is not None:
-            deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise PipelineError(f"{path} is being updated by another process (submit or scores) that "
-                                            f"has held {lock_path} for over {timeout:g} s; let it finish, then "
-                                            f"rerun") from None
-                    time.sleep(0.02)
-        try:
-            yield
-        finally:
-            if fcntl is not None:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    lock = FileLock(lock_path, timeout=timeout, thread_local=False)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise PipelineError(f"{path} is being updated by another process (submit or scores) that "
+                            f"has held {lock_path} for over {timeout:g} s; let it finish, then rerun") from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _remove_stale_temporaries(path: Path) -> None:
