@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pytest
 
@@ -38,3 +40,34 @@ def test_atomic_output_keeps_the_old_file_when_writing_fails(tmp_path):
             raise RuntimeError("crash mid-write")
     assert path.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]  # no temporary left behind
+
+
+def test_a_dead_writers_temporary_is_removed_by_the_next_write_and_a_live_ones_kept(tmp_path):
+    import subprocess
+    import sys
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(dead.stdout)  # a process that has exited
+    orphan = tmp_path / f".out.txt.{dead_pid}.abc123.tmp"
+    live = tmp_path / f".out.txt.{os.getpid()}.def456.tmp"  # as if another thread of ours were writing
+    other = tmp_path / f".other.txt.{dead_pid}.xyz.tmp"      # another file's: not ours to touch
+    for p in (orphan, live, other):
+        p.write_text("half")
+    write_text(tmp_path / "out.txt", "whole")
+    assert (tmp_path / "out.txt").read_text() == "whole"
+    assert not orphan.exists() and live.exists() and other.exists()
+
+
+def test_a_killed_writer_not_yet_reaped_counts_as_dead(tmp_path):
+    import subprocess
+    import sys
+    import time
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])  # exits; not waited for, so a zombie
+    deadline = time.monotonic() + 30
+    while open(f"/proc/{zombie.pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z":
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    orphan = tmp_path / f".out.txt.{zombie.pid}.abc123.tmp"
+    orphan.write_text("half")
+    write_text(tmp_path / "out.txt", "whole")
+    assert not orphan.exists()
+    zombie.wait()

@@ -63,41 +63,58 @@ def _start(cmd: list[str], cwd: Path, env: dict) -> subprocess.Popen:
                             text=True, start_new_session=True)
 
 
-def _kill_when(process: subprocess.Popen, marker: str, delay: float, timeout: float = 120) -> str:
-    """Read output until ``marker`` appears, wait ``delay`` seconds, then SIGKILL the whole group."""
-    seen = []
+# Loaded into every Python process of the run (through PYTHONPATH): the first fsync of a
+# temporary file of STALL_TARGET, i.e. a stage that has written all of that output but not yet
+# renamed it into place, marks STALL_MARK and hangs, so the kill below lands mid-write.
+STALL_HOOK = """
+import os, time
+_target, _mark, _fsync = os.environ.get("STALL_TARGET"), os.environ.get("STALL_MARK"), os.fsync
+def _stalling_fsync(fd):
+    try:
+        name = os.path.basename(os.readlink(f"/proc/self/fd/{fd}"))
+    except OSError:
+        name = ""
+    if _target and name.startswith(f".{_target}.") and name.endswith(".tmp"):
+        open(_mark, "w").close()
+        time.sleep(600)
+    return _fsync(fd)
+os.fsync = _stalling_fsync
+"""
+
+
+def _kill_mid_write(process: subprocess.Popen, mark: Path, timeout: float = 240) -> None:
     deadline = time.monotonic() + timeout
-    for line in process.stdout:
-        seen.append(line)
-        if marker in line or time.monotonic() > deadline:
-            break
-    time.sleep(delay)
+    while not mark.exists():
+        assert process.poll() is None and time.monotonic() < deadline, process.stdout.read()
+        time.sleep(0.05)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
-    return "".join(seen)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("stage, marker, delay", [
-    ("train", "train: ", 1.5),            # killed during the training loop
-    ("fetch", "Running stage 'fetch'", 0.8),  # killed while building the sample zip
+@pytest.mark.parametrize("stage, output", [
+    ("train", "models/model.npz"),                 # the model written, not yet renamed into place
+    ("fetch", "data/raw/digit-recognizer.zip"),    # the sample zip written, not yet renamed
 ])
-def test_killed_stage_leaves_no_partial_output_and_repro_recovers(tmp_path, stage, marker, delay):
+def test_killed_stage_leaves_no_partial_output_and_repro_recovers(tmp_path, stage, output):
     repo = copy_repo(tmp_path / "repo")
-    home = tmp_path / "home"
+    home, hook = tmp_path / "home", tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(STALL_HOOK)
     env = {"HOME": str(home), "KAGGLE_CONFIG_DIR": str(home / "kaggle"), "KAGGLE_USERNAME": "", "KAGGLE_KEY": "",
            "KAGGLE_API_TOKEN": ""}
-    set_params(repo, train={"hidden_layers": [256], "iterations": 400, "eval_every": 50})
-    process = _start(["dvc", "repro"], repo, env)
-    output = _kill_when(process, marker, delay)
-    assert process.returncode == -signal.SIGKILL, output
-    # Whatever is in an output's place is complete: absent, or a whole file.
-    model = repo / "models/model.npz"
-    if model.exists():
-        load_model(model)
-    assert not list(repo.rglob(".*.tmp")) or stage == "fetch"  # a kill mid-write can leave only a hidden temp
+    set_params(repo, train={"hidden_layers": [32], "iterations": 20, "eval_every": 10})
+    target = repo / output
+    mark = tmp_path / "writing"
+    process = _start(["dvc", "repro", stage], repo,
+                     {**env, "PYTHONPATH": str(hook), "STALL_TARGET": target.name, "STALL_MARK": str(mark)})
+    _kill_mid_write(process, mark)
+    temporaries = list(target.parent.glob(f".{target.name}.*.tmp"))
+    assert temporaries, "the kill did not land while the output was being written"
+    assert not target.exists()  # dvc removed the old output; the new one never took its place
     result = run(["dvc", "repro"], repo, env)
+    assert f"Running stage '{stage}'" in result.stdout
     ids, labels = read_submission(repo / "submissions/submission.csv", expected_rows=2000)
     assert len(labels) == 2000
-    load_model(model)
-    assert "Running stage 'train'" in result.stdout
+    load_model(repo / "models/model.npz")
+    assert not list(repo.rglob(".*.tmp")), "a dead writer's temporary file was left behind"

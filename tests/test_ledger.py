@@ -175,4 +175,5 @@ def test_a_writer_killed_mid_write_leaves_the_ledger_whole_and_the_lock_free(tmp
     ledger.upsert(path, [entry(4)], from_kaggle=True)  # the lock died with the process
     assert time.monotonic() - began < 5
     assert [e.ref for e in ledger.read(path)] == ["1", "2", "4"]
+    assert not list(path.parent.glob(".history.csv.*.tmp"))  # the dead writer's temporary is cleared
     assert not list(path.parent.glob(".history.csv.*.tmp"))  # the dead writer's leftovers are gone

@@ -1,8 +1,14 @@
-"""Write outputs so that a reader never sees a half-written file: temp file, fsync, rename."""
+"""Write outputs so that a reader never sees a half-written file: temp file, fsync, rename.
+
+A temporary file's name holds its writer's process id (``.model.npz.<pid>.<random>.tmp``), so
+the next write of the same file removes the temporaries of writers that died mid-write (SIGKILL,
+a power cut) and leaves those of live writers alone.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import tempfile
 from pathlib import Path
@@ -18,7 +24,8 @@ def atomic_output(path: str | Path, mode: str = "wb", **open_kwargs) -> Iterator
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        remove_orphaned_temporaries(path)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
         blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
         reason = f"{blocker} is a file, not a folder" if blocker else exc.strerror
@@ -36,6 +43,33 @@ def atomic_output(path: str | Path, mode: str = "wb", **open_kwargs) -> Iterator
         if isinstance(exc, OSError) and exc.filename is None:  # e.g. disk full: name the file we were writing
             raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
         raise
+
+
+def remove_orphaned_temporaries(path: str | Path) -> None:
+    """Delete ``path``'s temporary files whose writing process is gone (POSIX; elsewhere, none)."""
+    if os.name != "posix":  # os.kill(pid, 0) would terminate the process on Windows
+        return
+    path = Path(path)
+    prefix = f".{path.name}."
+    for stale in path.parent.glob(f"{glob.escape(prefix)}*.tmp"):
+        pid = stale.name[len(prefix):].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                stale.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. PermissionError: it exists, as another user's
+        return True
+    try:  # a killed process stays a zombie until it is reaped: it writes nothing more
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat[stat.rindex(")") + 2:][:1] != "Z"
+    except (OSError, ValueError):
+        return True
 
 
 def write_bytes(path: str | Path, data: bytes) -> None:

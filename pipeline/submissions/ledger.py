@@ -230,13 +230,6 @@ def locked(path: str | Path, timeout: float | None = None) -> Iterator[None]:
         lock.release()
 
 
-def _remove_stale_temporaries(path: Path) -> None:
-    """Temporary files of a writer that died mid-write (only called under the lock, so none is live)."""
-    for stale in path.parent.glob(f".{path.name}.*.tmp"):
-        with contextlib.suppress(OSError):
-            stale.unlink()
-
-
 def update(path: str | Path, change: Callable[[list[Entry]], list[Entry]]) -> list[Entry]:
     """Under the lock: read the ledger, apply ``change``, write the result atomically; return it.
 
@@ -244,7 +237,6 @@ def update(path: str | Path, change: Callable[[list[Entry]], list[Entry]]) -> li
     """
     path = Path(path)
     with locked(path):
-        _remove_stale_temporaries(path)
         before = read(path)
         after = sorted((normalized(e) for e in change(list(before))), key=Entry.sort_key)
         lost = {e.ref for e in before} - {e.ref for e in after}
