@@ -110,7 +110,14 @@ def solution_file(text: str):
 def scored(submission_text: str, truth_rows: int = 4):
     def setup(path: Path) -> None:
         write_submission(path / "truth.csv", np.arange(truth_rows) % 10)
-        (path / "sub.csv").write_text(submission_text)
+        (path / "sub.csv").write_bytes(submission_text.encode("utf-8", "surrogateescape"))
+    return setup
+
+
+def broken_answer_key(key_text: str):
+    def setup(path: Path) -> None:
+        write_submission(path / "sub.csv", np.arange(2) % 10)
+        (path / "key.csv").write_text(key_text)
     return setup
 
 
@@ -209,11 +216,16 @@ CASES = [
     Case("submission-non-integer-label", ["score", "sub.csv", "--solution", "truth.csv"], scored("ImageId,Label\n1,0\n2,seven\n"), "sub.csv, line 3, column Label: expected an integer, found 'seven'"),
     Case("submission-wrong-row-count", ["score", "sub.csv", "--solution", "truth.csv"], scored(SUB_OK, truth_rows=5), "sub.csv has 4 rows but truth.csv has 5"),
     Case("solution-not-found", ["score", "sub.csv", "--solution", "nope.csv"], scored(SUB_OK), "nope.csv: no such file"),
+    Case("submission-extra-field", ["score", "sub.csv", "--solution", "truth.csv"], scored("ImageId,Label\n1,0\n2,1,3\n3,2\n4,3\n"), "sub.csv, line 3: expected 2 fields (ImageId,Label), found 3"),
+    Case("submission-20-digit-label", ["score", "sub.csv", "--solution", "truth.csv"], scored("ImageId,Label\n1,0\n2,12345678901234567890\n"), "sub.csv, line 3, column Label: expected a digit 0..9, found 12345678901234567890"),
+    Case("submission-not-utf8", ["score", "sub.csv", "--solution", "truth.csv"], scored("ImageId,Label\n1,0\n2,\udcff\n"), "sub.csv, line 3: not UTF-8 text"),
+    Case("solution-20-digit-id", ["score", "sub.csv", "--solution", "key.csv"], broken_answer_key("ImageId,Label\n1,0\n99999999999999999999,1\n"), "key.csv, line 3, column ImageId: expected 2 (ImageId must run 1..N in test.csv order), found 99999999999999999999"),
+    Case("solution-blank-label", ["score", "sub.csv", "--solution", "key.csv"], broken_answer_key("ImageId , Label\n1,0\n2,\n"), "key.csv, line 3, column Label: expected an integer, found a blank cell"),
 ]
 
 
-def test_the_catalogue_is_large_and_ids_are_unique():
-    assert len(CASES) >= 30
+def test_the_catalogue_covers_every_command_that_reads_user_files_and_ids_are_unique():
+    assert {case.command[0] for case in CASES} >= {"fetch", "split", "predict", "score"}
     assert len({case.id for case in CASES}) == len(CASES)
 
 

@@ -66,3 +66,8 @@ def test_accuracy_refuses_mismatched_ids(tmp_path):
     write_submission(sub, np.array([1, 2, 3]))
     with pytest.raises(PipelineError, match="ImageIds do not match"):
         accuracy(sub, truth)
+
+
+def test_spaces_around_header_names_and_cells_are_harmless():
+    ids, labels = parse_submission(b"ImageId , Label\n1, 7\n 2 ,3\n", "sub.csv")
+    assert ids.tolist() == [1, 2] and labels.tolist() == [7, 3]

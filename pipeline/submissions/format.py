@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import csv
 import io
+import re
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from pipeline.core.atomic import write_text
 from pipeline.core.errors import PipelineError
 
 HEADER = ("ImageId", "Label")
+INTEGER = re.compile(r"-?\d+")  # Python ints: a 20-digit cell is out of range, never an overflow
 
 
 def format_submission(labels: np.ndarray) -> str:
@@ -35,11 +37,12 @@ def write_submission(path: str | Path, labels: np.ndarray) -> None:
     write_text(path, text)
 
 
-def read_submission(path: str | Path, expected_rows: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def read_submission(path: str | Path, expected_rows: int | None = None, **checks) -> tuple[np.ndarray, np.ndarray]:
+    """Read and check an ``ImageId,Label`` file (see ``parse_submission``)."""
     path = Path(path)
     if not path.is_file():
         raise PipelineError(f"{path}: no such file")
-    return parse_submission(path.read_bytes(), str(path), expected_rows)
+    return parse_submission(path.read_bytes(), str(path), expected_rows, **checks)
 
 
 def parse_submission(data: bytes, name: str, expected_rows: int | None = None,
@@ -47,46 +50,54 @@ def parse_submission(data: bytes, name: str, expected_rows: int | None = None,
                      ) -> tuple[np.ndarray, np.ndarray]:
     """Parse and check an ``ImageId,Label`` file. Returns (ids, labels) as int64 arrays.
 
-    Checks: the exact header, integer cells, ids exactly 1..N in order (no gaps, no duplicates),
-    labels within ``value_range``, and N == ``expected_rows`` when given.
+    Checks: the header (spaces around a name are allowed), exactly two integer cells a row, ids
+    exactly 1..N in order (no gaps, no duplicates), labels within ``value_range``, and
+    N == ``expected_rows`` when given. Every failure names the file, line and column.
     """
     if not data.strip():
         raise PipelineError(f"{name} is empty: expected a header '{','.join(header)}' and one row per test image")
-    first_line = data.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace").strip()
-    found_header = [c.strip() for c in first_line.split(",")]
-    if found_header != list(header):
-        raise PipelineError(f"{name}, line 1: expected the header '{','.join(header)}', found '{first_line}'")
     try:
-        frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, index_col=False,
-                            skip_blank_lines=False)
-    except pd.errors.ParserError as exc:
-        raise PipelineError(f"{name}: not a two-column CSV ({str(exc).split('C error: ')[-1].strip()})") from None
-    if len(frame) == 0:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise PipelineError(f"{name}, line {line}: not UTF-8 text; expected a CSV '{','.join(header)}'") from None
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise PipelineError(f"{name}: not a readable CSV ({exc})") from None
+    found_header = [cell.strip() for cell in rows[0]]
+    if found_header != list(header):
+        raise PipelineError(f"{name}, line 1: expected the header '{','.join(header)}', found '{','.join(rows[0])}'")
+    while len(rows) > 1 and not rows[-1]:  # blank lines at the end
+        rows.pop()
+    if len(rows) == 1:
         raise PipelineError(f"{name} has a header but no rows")
-    columns = []
-    for column in header:
-        cells = frame[column].str.strip()
-        ok = cells.str.fullmatch(r"-?\d+")
-        if not ok.all():
-            row = int(np.flatnonzero(~ok.to_numpy())[0])
-            value = frame[column].iloc[row]
-            found = "a blank cell" if value.strip() == "" else repr(value)
-            raise PipelineError(f"{name}, line {row + 2}, column {column}: expected an integer, found {found}")
-        columns.append(cells.astype(np.int64).to_numpy())
-    ids, labels = columns
-    expected_ids = np.arange(1, len(ids) + 1)
-    if not np.array_equal(ids, expected_ids):
-        row = int(np.flatnonzero(ids != expected_ids)[0])
-        unique, counts = np.unique(ids, return_counts=True)
-        duplicated = unique[counts > 1]
-        detail = f"; ImageId {int(duplicated[0])} appears {int(counts[counts > 1][0])} times" if duplicated.size else ""
-        raise PipelineError(f"{name}, line {row + 2}, column {header[0]}: expected {row + 1} "
-                            f"({header[0]} must run 1..N in test.csv order), found {int(ids[row])}{detail}")
     low, high = value_range
-    bad = np.flatnonzero((labels < low) | (labels > high))
-    if bad.size:
-        row = int(bad[0])
-        raise PipelineError(f"{name}, line {row + 2}, column {header[1]}: expected a digit {low}..{high}, found {int(labels[row])}")
+    ids = np.empty(len(rows) - 1, dtype=np.int64)
+    labels = np.empty(len(rows) - 1, dtype=np.int64)
+    for index, cells in enumerate(rows[1:]):
+        line = index + 2
+        if len(cells) > len(header):
+            raise PipelineError(f"{name}, line {line}: expected {len(header)} fields ({','.join(header)}), "
+                                f"found {len(cells)}")
+        cells = cells + [""] * (len(header) - len(cells))
+        values = []
+        for column, cell in zip(header, cells):
+            value = cell.strip()
+            if not INTEGER.fullmatch(value):
+                found = "a blank cell" if not value else repr(cell)
+                raise PipelineError(f"{name}, line {line}, column {column}: expected an integer, found {found}")
+            values.append(int(value))
+        image_id, label = values
+        if image_id != index + 1:
+            count = sum(1 for row in rows[1:] if row and INTEGER.fullmatch(row[0].strip())
+                        and int(row[0]) == image_id)
+            duplicate = f"; ImageId {image_id} appears {count} times" if count > 1 else ""
+            raise PipelineError(f"{name}, line {line}, column {header[0]}: expected {index + 1} "
+                                f"({header[0]} must run 1..N in test.csv order), found {image_id}{duplicate}")
+        if not low <= label <= high:
+            raise PipelineError(f"{name}, line {line}, column {header[1]}: expected a digit {low}..{high}, found {label}")
+        ids[index], labels[index] = image_id, label
     if expected_rows is not None and len(ids) != expected_rows:
         raise PipelineError(f"{name}: has {len(ids)} rows, expected {expected_rows} (one per row of test.csv)")
     return ids, labels
@@ -94,15 +105,9 @@ def parse_submission(data: bytes, name: str, expected_rows: int | None = None,
 
 def accuracy(submission: str | Path, solution: str | Path) -> tuple[float, int]:
     """Fraction of a submission's labels that match an answer key with the same ImageIds."""
-    solution = Path(solution)
-    if not solution.is_file():
-        raise PipelineError(f"{solution}: no such file")
-    _, truth = parse_submission(solution.read_bytes(), str(solution))
-    sub_path = Path(submission)
-    if not sub_path.is_file():
-        raise PipelineError(f"{sub_path}: no such file")
-    _, predicted = parse_submission(sub_path.read_bytes(), str(sub_path))
+    _, truth = read_submission(solution)
+    _, predicted = read_submission(submission)
     if len(predicted) != len(truth):
-        raise PipelineError(f"{sub_path} has {len(predicted)} rows but {solution} has {len(truth)}: "
+        raise PipelineError(f"{submission} has {len(predicted)} rows but {solution} has {len(truth)}: "
                             f"ImageIds do not match; was the submission made for this test.csv?")
     return float(np.mean(predicted == truth)), len(truth)
