@@ -7,7 +7,8 @@ import pytest
 
 from pipeline.core.errors import PipelineError
 from pipeline.submissions.ledger import read_history
-from pipeline.report.tables import read_json_object, read_numeric_csv
+from pipeline.core.metrics_io import read_json_object
+from pipeline.report.tables import read_numeric_csv
 from report_support import LEDGER_HEADER, SAMPLE_LEDGER, ledger
 
 

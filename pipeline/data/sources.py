@@ -15,6 +15,7 @@ from pipeline.core.atomic import write_bytes, write_text
 from pipeline.data.competition_zip import check_competition_zip
 from pipeline.core.config import FetchParams
 from pipeline.core.errors import PipelineError
+from pipeline.core.metrics_io import read_json_object
 from pipeline.submissions.format import parse_submission
 
 
@@ -91,9 +92,4 @@ def fetch(params: FetchParams, zip_path: Path, solution_path: Path, source_path:
 
 def read_source(source_path: Path) -> dict:
     """What ``fetch`` recorded about the data (used to refuse submitting sample predictions)."""
-    try:
-        return json.loads(Path(source_path).read_text())
-    except FileNotFoundError:
-        raise PipelineError(f"{source_path}: not found; run dvc repro first") from None
-    except json.JSONDecodeError as exc:
-        raise PipelineError(f"{source_path}: not valid JSON ({exc}); run dvc repro -f fetch") from None
+    return read_json_object(source_path, remedy="run dvc repro -f fetch")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 from pathlib import Path
 
@@ -58,15 +57,4 @@ def _number(cell: str, path: Path, line: int, column: str, integer: bool) -> flo
         raise PipelineError(f"{path}, line {line}, column {column}: expected {what}, found {found}") from None
     if not integer and not math.isfinite(value):
         raise PipelineError(f"{path}, line {line}, column {column}: expected a finite number, found {cell!r}")
-    return value
-
-
-def read_json_object(path: str | Path) -> dict:
-    path = Path(path)
-    try:
-        value = json.loads(_read_text(path))
-    except json.JSONDecodeError as exc:
-        raise PipelineError(f"{path}: not valid JSON ({exc})") from None
-    if not isinstance(value, dict):
-        raise PipelineError(f"{path}: expected a JSON object of named values, found {type(value).__name__}")
     return value

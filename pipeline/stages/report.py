@@ -14,7 +14,8 @@ from pipeline.core.errors import PipelineError
 from pipeline.model.model_file import load_model
 from pipeline.report.build import ReportInputs, build_report
 from pipeline.submissions.ledger import read_history
-from pipeline.report.tables import read_json_object, read_numeric_csv
+from pipeline.core.metrics_io import read_json_object
+from pipeline.report.tables import read_numeric_csv
 
 
 def _params_rows(params) -> list[tuple[str, object]]:
