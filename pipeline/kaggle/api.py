@@ -143,6 +143,7 @@ def _preload_client_dependencies() -> None:
 
 
 def _connect():
+    kaggle_credentials.ensure_config_dir()  # before the import: see ensure_config_dir
     from kaggle.api.kaggle_api_extended import KaggleApi  # runs kaggle/__init__, which authenticates and prints
 
     api = KaggleApi()

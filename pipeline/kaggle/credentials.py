@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 HOW_TO = ("set KAGGLE_API_TOKEN (a token from kaggle.com > Settings > API), or KAGGLE_USERNAME and "
@@ -15,13 +16,27 @@ HOW_TO = ("set KAGGLE_API_TOKEN (a token from kaggle.com > Settings > API), or K
 
 
 def config_dir() -> Path:
+    """The folder the client reads ``kaggle.json`` from, chosen as ``KaggleApi``'s class body chooses it."""
     if os.environ.get("KAGGLE_CONFIG_DIR"):
         return Path(os.environ["KAGGLE_CONFIG_DIR"])
-    home_kaggle = Path.home() / ".kaggle"
-    if home_kaggle.is_dir():
-        return home_kaggle
-    xdg = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(xdg) / "kaggle"
+    home_kaggle = Path(os.path.expanduser("~")) / ".kaggle"
+    if sys.platform.startswith("linux") and not os.path.exists(home_kaggle):
+        return Path(os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")) / "kaggle"
+    return home_kaggle
+
+
+def ensure_config_dir() -> None:
+    """Create the client's config folder before ``kaggle`` is first imported.
+
+    The client's class body checks for the folder, then creates it (``os.makedirs`` without
+    ``exist_ok``): two processes importing it at once on a machine without the folder race, and
+    the loser dies with FileExistsError. Created here first, with ``exist_ok``, the client finds it.
+    A folder that cannot be made is left to the client, which says so in its own words.
+    """
+    try:
+        os.makedirs(config_dir(), exist_ok=True)
+    except OSError:
+        pass
 
 
 def credentials_source() -> str | None:
