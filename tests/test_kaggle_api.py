@@ -178,13 +178,15 @@ def test_download_403_says_to_accept_the_rules(session, fake_kaggle, tmp_path):
 def test_download_403_from_the_storage_host_is_not_about_the_rules(session, fake_kaggle, tmp_path):
     # 7. Kaggle answered with a redirect; the storage host refused the file itself.
     fake_kaggle.storage_status = 403
+    dest = tmp_path / "raw"  # not tmp_path itself: it holds the test's HOME, whose config folder is made at sign-in
+    dest.mkdir()
     with pytest.raises(KaggleError) as caught:
-        session.download(tmp_path)
+        session.download(dest)
     message = str(caught.value)
     assert "rules" not in message
     assert message.startswith("the storage host Kaggle sent the download to refused digit-recognizer.zip (403 "
                               "AccessDenied: Access denied. Request has expired)")
-    assert "X-Goog-Signature" not in message and not list(tmp_path.iterdir())
+    assert "X-Goog-Signature" not in message and not list(dest.iterdir())
 
 
 @pytest.mark.parametrize("mode, problem", [

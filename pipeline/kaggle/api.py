@@ -156,6 +156,10 @@ def _connect():
     from kaggle.api.kaggle_api_extended import KaggleApi  # runs kaggle/__init__, which authenticates and prints
 
     api = KaggleApi()
+    # The class chose its folder once, at import: a long-lived process (a notebook) that creates
+    # ~/.kaggle/kaggle.json later would be signed in from a stale path. Choose it now, as the class does.
+    api.config_dir = str(kaggle_credentials.config_dir())
+    api.config = os.path.join(api.config_dir, api.config_file)
     api.authenticate()
     return api
 

@@ -56,6 +56,27 @@ def credentials_source() -> str | None:
     return None
 
 
+ACCESS_TOKEN_PREFIX = "KGAT_"
+
+
+def token_given_as_key() -> str | None:
+    """Where a legacy key that is really an access token (``KGAT_...``) is configured, or None.
+
+    The client sends ``KAGGLE_KEY`` / kaggle.json's ``key`` as HTTP Basic, which Kaggle refuses
+    for an access token: it belongs in KAGGLE_API_TOKEN or ~/.kaggle/access_token.
+    """
+    source = credentials_source()
+    if source == "KAGGLE_USERNAME/KAGGLE_KEY":
+        return "KAGGLE_KEY" if os.environ["KAGGLE_KEY"].strip().startswith(ACCESS_TOKEN_PREFIX) else None
+    if source and source.endswith("kaggle.json"):
+        try:
+            key = str(json.loads(_read_quietly(Path(source)) or "{}").get("key", "")).strip()
+        except (json.JSONDecodeError, AttributeError):
+            return None
+        return source if key.startswith(ACCESS_TOKEN_PREFIX) else None
+    return None
+
+
 def _read_quietly(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8", errors="replace").strip()
