@@ -88,7 +88,7 @@ def translate(exc: BaseException, action: str, competition: str, download: bool 
         return exc
     if isinstance(exc, SystemExit):
         source = kaggle_credentials.credentials_source()
-        if source in ("KAGGLE_API_TOKEN",) or (source or "").endswith(("access_token", "access_token.txt")):
+        if source in ("KAGGLE_API_TOKEN", kaggle_credentials.NOTEBOOK_TOKEN) or (source or "").endswith(("access_token", "access_token.txt")):
             return KaggleError(f"Kaggle did not accept the access token in {source} (expired or revoked?): "
                                f"create a new one at {SETTINGS_URL} (API section)", 401)
         return KaggleError(f"no Kaggle credentials found: {kaggle_credentials.HOW_TO}")
