@@ -312,3 +312,19 @@ def test_resubmitting_an_archived_file_keeps_what_it_was_made_from(project, env,
     assert again["file_sha256"] == sha and again["validation_accuracy"] == "0.91234"
     assert again["params_digest"] == first["params_digest"] != ""
     assert "val acc 0.9123" in again["message"]
+
+
+def test_the_best_score_so_far_is_the_one_the_scores_table_marks(project, env, fake_kaggle):
+    # The highest public score; of equals, the earliest (submit and the scores table share best_index).
+    from datetime import datetime, timezone
+
+    from kaggle_support import ANSWERS
+
+    better = submission_text([a if i < 19 else (a + 1) % 10 for i, a in enumerate(ANSWERS)]).encode()
+    fake_kaggle.add_submission("first 0.95", "a.csv", better, datetime(2025, 1, 1, tzinfo=timezone.utc))
+    fake_kaggle.add_submission("second 0.95", "b.csv", better, datetime(2025, 1, 2, tzinfo=timezone.utc))
+    assert pipeline(["scores", "--no-leaderboard"], project, env).returncode == 0
+    result = submit(project, env)
+    assert result.returncode == 0, result.stderr
+    assert "public score 0.90000 (ref 41000003)" in result.stdout
+    assert "your best public score so far: 0.95000 (ref 41000001, 2025-01-01)" in result.stdout

@@ -19,7 +19,7 @@ from pipeline.core.config import load_params
 from pipeline.kaggle.api import KaggleSession, KaggleSubmission
 from pipeline.kaggle.errors import KaggleError
 from pipeline.submissions.ledger import read_history
-from pipeline.submissions.scores_table import (find_me, format_table, off_board_since, passed_me,
+from pipeline.submissions.scores_table import (entry_of, find_me, format_table, off_board_since, passed_me,
                                                   position_line)
 
 SCORES_PLOT = paths.SUBMISSIONS_DIR / "scores.png"
@@ -34,12 +34,7 @@ def add_arguments(parser) -> None:
 def to_entry(sub: KaggleSubmission) -> ledger.Entry:
     """A ledger row from Kaggle's answer, with the archive's provenance when the file was uploaded from here."""
     known = submission_archive.for_upload_name(sub.file_name)
-    sha256, origin = known if known else ("", None)
-    return ledger.Entry(
-        submitted_at=sub.date, ref=str(sub.ref), message=sub.description, status=sub.status,
-        public_score=sub.public_score, private_score=sub.private_score, file_sha256=sha256,
-        git_commit=origin.git_commit if origin else "", params_digest=origin.params_digest if origin else "",
-        validation_accuracy=origin.validation_accuracy if origin else "")
+    return entry_of(sub, *known) if known else entry_of(sub)
 
 
 def run(args) -> int:

@@ -27,6 +27,7 @@ from pipeline.kaggle.errors import KaggleError, rules_url
 from pipeline.core.progress import Progress
 from pipeline.data.sources import read_source
 from pipeline.submissions.format import parse_submission
+from pipeline.submissions.scores_table import best_index, entry_of
 
 SCORES_HINT = "python -m pipeline scores"
 
@@ -74,14 +75,6 @@ def check_locally(path: Path, competition: str) -> tuple[bytes, int]:
     data = path.read_bytes()
     parse_submission(data, str(path), expected_rows=rows)
     return data, rows
-
-
-def _entry(sub: KaggleSubmission, sha256: str = "", origin: provenance.Provenance | None = None) -> ledger.Entry:
-    origin = origin or provenance.Provenance()
-    return ledger.Entry(submitted_at=sub.date, ref=str(sub.ref), message=sub.description, status=sub.status,
-                        public_score=sub.public_score, private_score=sub.private_score, file_sha256=sha256,
-                        git_commit=origin.git_commit, params_digest=origin.params_digest,
-                        validation_accuracy=origin.validation_accuracy)
 
 
 def _now() -> str:
@@ -166,12 +159,6 @@ def _wait_for_score(session: KaggleSession, ref: int, wait: float) -> tuple[Kagg
     return latest, problem
 
 
-def _best(entries: list[ledger.Entry]) -> ledger.Entry | None:
-    """The highest public score, the earliest of equals (as the scores table marks it)."""
-    scored = [(float(e.public_score), -i, e) for i, e in enumerate(entries) if e.public_score]
-    return max(scored, key=lambda t: t[:2])[2] if scored else None
-
-
 def _check_quota(session: KaggleSession, competition: str) -> int:
     """Refuse when no submission is left now; else today's count so far (to tell later if one arrived)."""
     limits = session.limits()
@@ -238,7 +225,7 @@ def run(args) -> int:
             raise
 
     pending = KaggleSubmission(ref, _now(), message, name, "pending", "", "")
-    _record(_entry(pending, sha256, origin), from_kaggle=False)
+    _record(entry_of(pending, sha256, origin), from_kaggle=False)
     print(f"submitted: ref {ref}, recorded in {paths.SUBMISSION_HISTORY}; the file is archived as "
           f"{submission_archive.archived_file(sha256)}")
     if args.wait == 0:
@@ -253,7 +240,7 @@ def run(args) -> int:
     except KaggleError as error:
         raise PipelineError(f"{error}; ref {ref} is recorded as pending: run {SCORES_HINT} later for its score") from None
     if latest is not None:
-        _record(_entry(latest, sha256, origin), from_kaggle=True)
+        _record(entry_of(latest, sha256, origin), from_kaggle=True)
     if latest is None or latest.status == "pending":
         why = f" (last problem: {problem})" if problem else ""
         print(f"notice: Kaggle has not scored ref {ref} within {args.wait:g} s{why}; it is recorded as pending: "
@@ -262,7 +249,9 @@ def run(args) -> int:
     if latest.status == "error":
         raise PipelineError(f"Kaggle could not score submission ref {ref}: "
                             f"{latest.error_description or 'no reason given'}; recorded with status error")
-    best = _best(ledger.read(paths.SUBMISSION_HISTORY))
+    entries = ledger.read(paths.SUBMISSION_HISTORY)
+    index = best_index([ledger.Submission.of(entry) for entry in entries])  # as the scores table marks it
+    best = entries[index] if index is not None else None
     private = f", private score {latest.private_score}" if latest.private_score else ""
     print(f"public score {latest.public_score}{private} (ref {ref})")
     if best is not None and best.ref != str(ref):

@@ -5,12 +5,22 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Iterable, Sequence
 
-from pipeline.kaggle.api import LeaderboardEntry
-from pipeline.submissions.ledger import Submission
+from pipeline.kaggle.api import KaggleSubmission, LeaderboardEntry
+from pipeline.submissions.ledger import Entry, Submission
+from pipeline.submissions.provenance import Provenance
 
 MESSAGE_WIDTH = 48
 # Competitions whose leaderboard drops submissions older than this many days ("two months").
 ROLLING_BOARD_DAYS = {"digit-recognizer": 60}
+
+
+def entry_of(sub: KaggleSubmission, sha256: str = "", origin: Provenance | None = None) -> Entry:
+    """A ledger row from Kaggle's answer about a submission, with the file's hash and provenance when known."""
+    origin = origin or Provenance()
+    return Entry(submitted_at=sub.date, ref=str(sub.ref), message=sub.description, status=sub.status,
+                 public_score=sub.public_score, private_score=sub.private_score, file_sha256=sha256,
+                 git_commit=origin.git_commit, params_digest=origin.params_digest,
+                 validation_accuracy=origin.validation_accuracy)
 
 
 def best_index(rows: Sequence[Submission]) -> int | None:
