@@ -237,3 +237,15 @@ def test_leaderboard_pages_follow_the_token_the_client_prints(session, fake_kagg
     entries, whole = session.leaderboard(stop=lambda read: False)
     assert whole and len(entries) == 25 and fake_kaggle.called("GetLeaderboard") == 3
     assert [e.rank for e in entries] == list(range(1, 26)) and entries[0].score == "1.00000"
+
+
+def test_the_clients_last_printed_line_comes_without_links_or_secrets(monkeypatch):
+    # 6. What a refused upload's error quotes: the last line the client printed, links (signed) dropped.
+    from pipeline.kaggle.api import last_line
+
+    printed = "Starting upload\r 50%\rUpload to https://storage.example/u?X-Goog-Signature=5ecr3t failed\n\n  \n"
+    assert last_line(printed) == "Upload to <url> failed"
+    assert last_line(" \n") == ""
+    monkeypatch.setenv("KAGGLE_KEY", "sekr1tkey")
+    assert str(KaggleError(f"the client printed: {last_line('401: bad key sekr1tkey')!r}")) == \
+        "the client printed: '401: bad key [redacted]'"
