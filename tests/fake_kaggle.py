@@ -12,6 +12,25 @@ optional headers such as Retry-After), a hang (accept, never answer), or, for
 ``CreateSubmission``, ``after=True`` (the submission is made, then the answer fails). The
 download can be cut short, stall half-way, or arrive gzip-encoded so its length does not
 match the announced Content-Length.
+
+It is as strict as the real service where the kaggle client's code and its public issues show
+the service to be unkind (issue 10), each switch named after the behaviour:
+
+1. ``fresh_404_gets``: GetSubmission answers 404 for a new submission this many times
+   (eventual consistency; the client's own poller takes that 404 for "pending").
+2. ``list_lag``: a new submission is missing from ListSubmissions for this many list calls.
+3. ListSubmissions gives at most ``LIST_PAGE_ROWS`` (20) rows whatever ``pageSize`` asks, pages
+   only by ``pageToken`` and ignores ``page``; the leaderboard, at most ``LEADERBOARD_PAGE_ROWS``.
+4. The leaderboard shows a team by its display name (``team_name``, not the username), with the
+   date of the team's latest submission (not of its best), only submissions of the last
+   ``BOARD_DAYS`` days, and (``decoy_team``) another team with the user's best score.
+   ListSubmissions gives each submission's ``teamName``.
+5. HTTP Basic with an access token (``KGAT_...``) as the key is 401, as for any wrong key.
+6. ``upload_mode = "redirect"``: the storage host answers every upload PUT with a 307 to a
+   signed URL (a redirect loop): the client gives up, prints why ("Exceeded 30 redirects.")
+   and returns ref 0 with its generic "Could not submit to competition".
+7. ``storage_status``: the storage host (the redirect's target) refuses the download
+   with its own XML error body, not Kaggle's JSON.
 """
 
 from __future__ import annotations
@@ -33,6 +52,12 @@ API_PREFIX = "/api/v1/"
 RULES_MESSAGE = "You must accept this competition's rules before you'll be able to download files."
 FAKE_KEY = "fake-key-5ecr3t-d0-not-print-9f8e7d6c"
 FAKE_TOKEN = "KGAT_fake-token-5ecr3t-a1b2c3d4e5f6"
+LIST_PAGE_ROWS = 20
+LEADERBOARD_PAGE_ROWS = 10
+BOARD_DAYS = 60
+SIGNED = "X-Goog-Signature=5ecr3t0f5t0rage"
+STORAGE_DENIED = ("<?xml version='1.0' encoding='UTF-8'?><Error><Code>AccessDenied</Code><Message>Access denied."
+                  "</Message><Details>Request has expired</Details></Error>")
 
 
 @dataclass
@@ -63,6 +88,11 @@ class FakeKaggle:
         self.pending_polls = 0  # GetSubmission answers PENDING this many times before a new one is scored
         self.reveal_private = False
         self.user_on_leaderboard = True
+        self.fresh_404_gets = 0  # 1.
+        self.list_lag = 0  # 2.
+        self.decoy_team = True  # 4.
+        self.upload_mode = "ok"  # 6. ok | redirect
+        self.storage_status: int | None = None  # 7.
         self.download_mode = "ok"  # ok | short | gzip | stall
         self.submissions: dict[int, dict] = {}
         self.blobs: dict[str, bytes] = {}
@@ -106,9 +136,11 @@ class FakeKaggle:
         self.faults.setdefault(method, []).append(Fault(**kwargs))
 
     def add_submission(self, description: str, file_name: str, data: bytes, when: datetime | None = None) -> int:
-        """A submission made elsewhere (the website, another machine)."""
+        """A submission made elsewhere (the website, another machine), long enough ago to be listed."""
         with self._lock:
-            return self._create(description, file_name, data, when)
+            ref = self._create(description, file_name, data, when)
+            self.submissions[ref].update(unlisted=0, unseen=0)
+            return ref
 
     def called(self, method: str) -> int:
         return sum(1 for name, _ in self.calls if name == method)
@@ -134,7 +166,8 @@ class FakeKaggle:
         self.submissions[ref] = {
             "ref": ref, "date": when or datetime.now(timezone.utc), "description": description,
             "fileName": file_name, "public": public, "private": private, "error": error,
-            "polls_left": self.pending_polls, "bytes": data}
+            "polls_left": self.pending_polls, "bytes": data, "unseen": self.fresh_404_gets,
+            "unlisted": self.list_lag}
         return ref
 
     def _score(self, data: bytes) -> tuple[str | None, str | None, str | None]:
@@ -154,7 +187,8 @@ class FakeKaggle:
         pending = sub["polls_left"] > 0
         status = "PENDING" if pending else ("ERROR" if sub["error"] else "COMPLETE")
         out = {"ref": sub["ref"], "date": _iso(sub["date"]), "description": sub["description"],
-               "fileName": sub["fileName"], "status": status, "totalBytes": len(sub["bytes"])}
+               "fileName": sub["fileName"], "status": status, "totalBytes": len(sub["bytes"]),
+               "teamName": self.team_name, "submittedBy": self.username}
         if status == "COMPLETE":
             out["publicScore"] = sub["public"]
             if self.reveal_private:
@@ -168,12 +202,16 @@ class FakeKaggle:
         return sum(1 for s in self.submissions.values() if s["date"].date() == today)
 
     def leaderboard(self) -> list[dict]:
-        rows = [{"teamName": name, "score": score, "date": datetime(2020, 1, 1, tzinfo=timezone.utc)}
-                for name, score in self.other_teams]
-        scored = [s for s in self.submissions.values() if s["public"] and s["polls_left"] <= 0]
+        long_ago = datetime(2020, 1, 1, tzinfo=timezone.utc)
+        rows = [{"teamName": name, "score": score, "date": long_ago} for name, score in self.other_teams]
+        recent = datetime.now(timezone.utc) - timedelta(days=BOARD_DAYS)
+        scored = [s for s in self.submissions.values() if s["public"] and s["polls_left"] <= 0 and s["date"] >= recent]
         if scored and self.user_on_leaderboard:
             best = max(scored, key=lambda s: (float(s["public"]), -s["date"].timestamp()))
-            rows.append({"teamName": self.team_name, "score": best["public"], "date": best["date"]})
+            latest = max(s["date"] for s in scored)  # the board's date is the team's last submission
+            rows.append({"teamName": self.team_name, "score": best["public"], "date": latest})
+            if self.decoy_team:  # a team named like nobody, with the user's best score, just ahead of the user
+                rows.append({"teamName": "Doppelganger", "score": best["public"], "date": latest - timedelta(seconds=1)})
         rows.sort(key=lambda r: (-float(r["score"]), r["date"]))
         return [{"teamId": 1000 + i, "teamName": r["teamName"], "score": r["score"],
                  "submissionDate": _iso(r["date"])} for i, r in enumerate(rows)]
@@ -184,13 +222,11 @@ def _iso(when: datetime) -> str:
 
 
 def _page(items: list, body: dict, default_size: int, max_size: int) -> tuple[list, str]:
+    """A page as the real service pages: at most ``max_size`` rows, by ``pageToken`` only (``page`` is ignored)."""
     size = min(int(body.get("pageSize") or default_size), max_size)
-    if body.get("pageToken"):
-        start = int(body["pageToken"])
-    else:
-        start = (int(body.get("page") or 1) - 1) * size
+    start = int(body["pageToken"][len("after-"):]) if body.get("pageToken") else 0
     chunk = items[start:start + size]
-    return chunk, str(start + size) if start + size < len(items) else ""
+    return chunk, f"after-{start + size}" if start + size < len(items) else ""
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -228,6 +264,8 @@ class _Handler(BaseHTTPRequestHandler):
             try:
                 user, _, key = base64.b64decode(value).decode().partition(":")
             except ValueError:
+                return "bad"
+            if key.startswith("KGAT_"):  # 5. an access token is never a legacy key
                 return "bad"
             return "basic" if (user, key) == (self.fake.username, self.fake.key) else "bad"
         if scheme == "Bearer":
@@ -290,20 +328,29 @@ class _Handler(BaseHTTPRequestHandler):
         self._json(200, {"message": "Successfully submitted to Digit Recognizer", "ref": ref})
 
     def api_ListSubmissions(self, body):
-        items = sorted(self.fake.submissions.values(), key=lambda s: (s["date"], s["ref"]), reverse=True)
-        chunk, token = _page(items, body, 20, 100)
+        with self.fake._lock:
+            items = []
+            for sub in sorted(self.fake.submissions.values(), key=lambda s: (s["date"], s["ref"]), reverse=True):
+                if sub["unlisted"] > 0:  # 2. not listed yet
+                    sub["unlisted"] -= 1
+                else:
+                    items.append(sub)
+        chunk, token = _page(items, body, LIST_PAGE_ROWS, LIST_PAGE_ROWS)
         self._json(200, {"submissions": [self.fake.submission_json(s) for s in chunk], "nextPageToken": token})
 
     def api_GetSubmission(self, body):
         sub = self.fake.submissions.get(int(body.get("ref") or 0))
         if sub is None:
             return self._error(404, "Submission not found")
+        if sub["unseen"] > 0:  # 1. a fresh ref, not readable yet
+            sub["unseen"] -= 1
+            return self._error(404, "Submission not found")
         answer = self.fake.submission_json(sub)
         sub["polls_left"] -= 1
         self._json(200, answer)
 
     def api_GetLeaderboard(self, body):
-        chunk, token = _page(self.fake.leaderboard(), body, 20, 10)
+        chunk, token = _page(self.fake.leaderboard(), body, 20, LEADERBOARD_PAGE_ROWS)
         self._json(200, {"submissions": chunk, "nextPageToken": token})
 
     def do_PUT(self):
@@ -317,6 +364,12 @@ class _Handler(BaseHTTPRequestHandler):
         token = path.rsplit("/", 1)[-1]
         if token not in self.fake.blobs:
             return self._error(404, "no such upload")
+        if self.fake.upload_mode == "redirect":  # 6. a loop: the client gives up and prints why
+            self.send_response(307)
+            self.send_header("Location", f"http://localhost/upload/{token}?{SIGNED}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         self.fake.blobs[token] = data
         self._json(200, {})
 
@@ -328,6 +381,14 @@ class _Handler(BaseHTTPRequestHandler):
             return self._apply(fault)
         if path != f"/download/{self.fake.competition}.zip":
             return self._error(404, "no such file")
+        if self.fake.storage_status is not None:  # 7. the storage host's own error, in its own format
+            body = STORAGE_DENIED.encode()
+            self.send_response(self.fake.storage_status)
+            self.send_header("Content-Type", "application/xml; charset=UTF-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         data, mode = self.fake.zip_bytes, self.fake.download_mode
         self.send_response(200)
         self.send_header("Content-Type", "application/zip")

@@ -45,3 +45,34 @@ def test_a_call_that_never_returns_is_given_up_on_in_time(capsys):
     release.set()
     time.sleep(0.1)
     assert "late noise" not in capsys.readouterr().out
+
+
+def test_the_streams_are_left_as_they_were_found():
+    # A caller (or a test's capture) that swaps sys.stdout/sys.stderr later must not find them wrapped.
+    before = sys.stdout, sys.stderr
+    assert run_bounded(lambda: print("noise") or 7, timeout=5).value == 7
+    assert (sys.stdout, sys.stderr) == before
+    assert isinstance(run_bounded(lambda: 1 / 0, timeout=5).error, ZeroDivisionError)
+    assert (sys.stdout, sys.stderr) == before
+
+
+def test_a_worker_given_up_on_keeps_its_late_output_and_the_streams_come_back_when_it_ends(capsys):
+    before = sys.stdout, sys.stderr
+    release, finished = threading.Event(), threading.Event()
+
+    def hangs():
+        release.wait()
+        print("late noise")
+        finished.set()
+
+    with pytest.raises(TimedOut):
+        run_bounded(hangs, timeout=0.1)
+    assert run_bounded(lambda: 3, timeout=5).value == 3  # another call meanwhile
+    release.set()
+    assert finished.wait(5)
+    for _ in range(100):  # the worker restores the streams as it ends
+        if (sys.stdout, sys.stderr) == before:
+            break
+        time.sleep(0.01)
+    assert (sys.stdout, sys.stderr) == before
+    assert "late noise" not in capsys.readouterr().out

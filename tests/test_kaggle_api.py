@@ -47,11 +47,12 @@ def test_settings_come_from_the_environment_and_bad_values_are_named():
 
 def test_limits_and_listing(session, fake_kaggle):
     assert session.limits().num_allowed_now == 5
-    for i in range(230):  # more than two pages of 100
+    for i in range(230):  # Kaggle pages by 20 at most, whatever is asked: 12 pages, by token
         fake_kaggle.add_submission(f"s{i}", "f.csv", b"x")
     listed = session.submissions()
     assert len(listed) == 230 and len({s.ref for s in listed}) == 230
-    assert fake_kaggle.called("ListSubmissions") == 4  # the last page is empty
+    assert fake_kaggle.called("ListSubmissions") == 12  # the 12th page has no next token
+    assert [s.ref for s in session.submissions(max_pages=1)] == [s.ref for s in listed[:20]]
     assert {s.status for s in listed} == {"error"}  # b"x" is no submission
 
 
@@ -100,6 +101,28 @@ def test_no_credentials_says_the_three_ways(session, monkeypatch):
     message = str(caught.value)
     assert message.startswith("no Kaggle credentials found: set KAGGLE_API_TOKEN")
     assert "KAGGLE_USERNAME and KAGGLE_KEY" in message and "kaggle.json" in message
+
+
+@pytest.mark.parametrize("where", ["KAGGLE_KEY", "kaggle.json"])
+def test_an_access_token_given_as_the_legacy_key_says_where_it_belongs(session, fake_kaggle, monkeypatch, tmp_path,
+                                                                        where):
+    # 5. Sent as HTTP Basic, a KGAT_ token is a 401 like any wrong key.
+    from fake_kaggle import FAKE_TOKEN
+
+    if where == "KAGGLE_KEY":
+        monkeypatch.setenv("KAGGLE_KEY", FAKE_TOKEN)
+    else:
+        monkeypatch.delenv("KAGGLE_USERNAME")
+        monkeypatch.delenv("KAGGLE_KEY")
+        (tmp_path / "home/.kaggle").mkdir(parents=True)
+        (tmp_path / "home/.kaggle/kaggle.json").write_text(f'{{"username": "tester", "key": "{FAKE_TOKEN}"}}')
+    with pytest.raises(KaggleError) as caught:
+        session.limits()
+    message = str(caught.value)
+    assert f"the key in {where if where == 'KAGGLE_KEY' else tmp_path / 'home/.kaggle/kaggle.json'} is an access " \
+           f"token (KGAT_...)" in message
+    assert "it belongs in KAGGLE_API_TOKEN or ~/.kaggle/access_token" in message
+    assert "check the username and key" not in message and FAKE_TOKEN not in message
 
 
 def test_a_rejected_token_is_named(session, fake_kaggle, monkeypatch):
@@ -152,6 +175,20 @@ def test_download_403_says_to_accept_the_rules(session, fake_kaggle, tmp_path):
         "you use), then rerun")
 
 
+def test_download_403_from_the_storage_host_is_not_about_the_rules(session, fake_kaggle, tmp_path):
+    # 7. Kaggle answered with a redirect; the storage host refused the file itself.
+    fake_kaggle.storage_status = 403
+    dest = tmp_path / "raw"  # not tmp_path itself: it holds the test's HOME, whose config folder is made at sign-in
+    dest.mkdir()
+    with pytest.raises(KaggleError) as caught:
+        session.download(dest)
+    message = str(caught.value)
+    assert "rules" not in message
+    assert message.startswith("the storage host Kaggle sent the download to refused digit-recognizer.zip (403 "
+                              "AccessDenied: Access denied. Request has expired)")
+    assert "X-Goog-Signature" not in message and not list(dest.iterdir())
+
+
 @pytest.mark.parametrize("mode, problem", [
     ("short", "the connection closed after {half} of {size} bytes"),
     ("gzip", "received {size} bytes but the server announced {compressed}"),
@@ -200,3 +237,15 @@ def test_leaderboard_pages_follow_the_token_the_client_prints(session, fake_kagg
     entries, whole = session.leaderboard(stop=lambda read: False)
     assert whole and len(entries) == 25 and fake_kaggle.called("GetLeaderboard") == 3
     assert [e.rank for e in entries] == list(range(1, 26)) and entries[0].score == "1.00000"
+
+
+def test_the_clients_last_printed_line_comes_without_links_or_secrets(monkeypatch):
+    # 6. What a refused upload's error quotes: the last line the client printed, links (signed) dropped.
+    from pipeline.kaggle.api import last_line
+
+    printed = "Starting upload\r 50%\rUpload to https://storage.example/u?X-Goog-Signature=5ecr3t failed\n\n  \n"
+    assert last_line(printed) == "Upload to <url> failed"
+    assert last_line(" \n") == ""
+    monkeypatch.setenv("KAGGLE_KEY", "sekr1tkey")
+    assert str(KaggleError(f"the client printed: {last_line('401: bad key sekr1tkey')!r}")) == \
+        "the client printed: '401: bad key [redacted]'"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -68,21 +68,46 @@ def test_an_interrupted_submit_is_recovered_with_its_provenance_from_the_archive
             row["validation_accuracy"]) == ("interrupted", sha, "abc123", "0123456789ab", "0.9")
 
 
+def days_ago(days: int, hour: int = 0) -> datetime:
+    return (datetime.now(timezone.utc) - timedelta(days=days)).replace(hour=hour, minute=0, second=0, microsecond=0)
+
+
 def test_the_table_marks_the_best_and_the_leaderboard_position_is_found(project, env, fake_kaggle):
-    fake_kaggle.add_submission("weak", "a.csv", labels(12), datetime(2025, 1, 1, tzinfo=timezone.utc))
-    fake_kaggle.add_submission("strong", "b.csv", labels(19), datetime(2025, 1, 2, tzinfo=timezone.utc))
-    fake_kaggle.add_submission("middle", "c.csv", labels(16), datetime(2025, 1, 3, tzinfo=timezone.utc))
+    fake_kaggle.add_submission("weak", "a.csv", labels(12), days_ago(3))
+    fake_kaggle.add_submission("strong", "b.csv", labels(19), days_ago(2))
+    fake_kaggle.add_submission("middle", "c.csv", labels(16), days_ago(1))
     result = pipeline(["scores"], project, env)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     table = lines[lines.index(next(l for l in lines if l.startswith("submitted (UTC)"))):]
-    assert table[1].split()[:6] == ["2025-01-01", "00:00", "41000001", "complete", "-", "0.60000"]
+    assert table[1].split()[:6] == [days_ago(3).strftime("%Y-%m-%d"), "00:00", "41000001", "complete", "-", "0.60000"]
     assert table[2].split()[5:8] == ["0.95000", "*", "strong"]
     assert "*" not in table[1] and "*" not in table[3]
     assert "* best public score: 0.95000 (ref 41000002)" in result.stdout
-    # Team "Test User" (not the username) is found by its score and date; 1.00 .. 0.95 (earlier) lead.
-    assert "leaderboard: #7 (among the first 10 entries read), public score 0.95000, team 'Test User'" in result.stdout
+    # 4. Team "Test User" (a display name, not the username "tester") is found by the team name of the
+    # user's own submissions, not by score and date: the board dates the team by its latest submission,
+    # and "Doppelganger" has the same score. 1.00 .. 0.95 (earlier), then the doppelganger, lead.
+    assert "leaderboard: #8 (among the first 10 entries read), public score 0.95000, team 'Test User'" in result.stdout
     assert fake_kaggle.called("GetLeaderboard") == 1  # stops once found
+
+
+def test_submissions_older_than_two_months_are_off_the_board_and_the_user_is_told(project, env, fake_kaggle):
+    fake_kaggle.add_submission("long ago", "a.csv", labels(19), days_ago(90))
+    result = pipeline(["scores"], project, env)
+    assert result.returncode == 0, result.stderr
+    assert ("leaderboard: you are not on the leaderboard: Digit Recognizer's board drops submissions older than "
+            "two months, and your last scored one is from " + days_ago(90).strftime("%Y-%m-%d")) in result.stdout
+
+
+def test_a_user_with_25_earlier_submissions_ends_with_all_25_in_the_ledger(project, env, fake_kaggle):
+    # 3. Kaggle gives at most 20 rows a page, whatever the page size asked, and pages by token only.
+    for i in range(25):
+        fake_kaggle.add_submission(f"try {i}", "a.csv", labels(12), days_ago(30, hour=i % 24))
+    result = pipeline(["scores", "--no-leaderboard"], project, env)
+    assert result.returncode == 0, result.stderr
+    assert "ledger: 25 submission(s) on Kaggle; 25 added, 0 updated" in result.stdout
+    assert sorted(int(r["ref"]) for r in ledger_rows(project)) == sorted(fake_kaggle.submissions)
+    assert fake_kaggle.called("ListSubmissions") == 2
 
 
 @pytest.mark.parametrize("correct, pages, line", [

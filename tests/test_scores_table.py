@@ -1,6 +1,9 @@
+from datetime import datetime, timezone
+
 from pipeline.kaggle.api import LeaderboardEntry
 from pipeline.submissions.ledger import Submission
-from pipeline.submissions.scores_table import best_index, find_me, format_table, passed_me, position_line
+from pipeline.submissions.scores_table import (best_index, find_me, format_table, off_board_since, passed_me,
+                                                  position_line)
 
 
 def sub(when, public, ref="1", message="m", validation=None):
@@ -26,12 +29,24 @@ def entry(rank, team, score, date="2025-01-01T00:00:00Z"):
     return LeaderboardEntry(rank, team, score, date)
 
 
-def test_the_user_is_found_by_team_name_or_by_score_and_date():
-    board = [entry(1, "A", "0.99000"), entry(2, "Jane Doe", "0.97000", "2025-01-03T12:00:00Z"), entry(3, "B", "0.9")]
-    mine = [sub("2025-01-03T12:00:00Z", 0.97), sub("2025-01-01T00:00:00Z", 0.90)]
-    assert find_me(board, "jdoe", mine).rank == 2  # same score, same time
-    assert find_me(board, "b", []).rank == 3  # team named like the username
-    assert find_me(board, "jdoe", [sub("2025-01-04T00:00:00Z", 0.97)]) is None
+def test_the_user_is_found_by_the_team_name_of_their_own_submissions_not_by_score_and_date():
+    board = [entry(1, "A", "0.99000"), entry(2, "Twin", "0.97000", "2025-01-03T12:00:00Z"),
+             entry(3, "Jane Doe", "0.97000", "2025-01-03T12:00:00Z"), entry(4, "B", "0.9")]
+    assert find_me(board, {"jane doe ", "jdoe"}).rank == 3  # the team name Kaggle lists on her submissions
+    assert find_me(board, {"b"}).rank == 4
+    assert find_me(board, {"jdoe", ""}) is None  # "Twin" has her score and time: no guess
+
+
+def test_a_user_whose_last_scored_submission_is_over_two_months_old_is_off_digit_recognizers_board():
+    now = datetime(2025, 6, 1, tzinfo=timezone.utc)
+    old = [sub("2025-03-01T00:00:00Z", 0.97), sub("2025-05-30T00:00:00Z", None)]  # the pending one does not count
+    assert off_board_since("digit-recognizer", old, now) == "2025-03-01"
+    assert off_board_since("digit-recognizer", [*old, sub("2025-04-15T00:00:00Z", 0.9)], now) is None
+    assert off_board_since("titanic", old, now) is None  # a board that keeps everything
+    assert off_board_since("digit-recognizer", [sub("t", None)], now) is None
+    line = position_line(None, [entry(1, "A", "0.99")], False, "2025-03-01")
+    assert line == ("leaderboard: you are not on the leaderboard: Digit Recognizer's board drops submissions older "
+                    "than two months, and your last scored one is from 2025-03-01; submit again to be on it")
 
 
 def test_reading_stops_once_the_board_is_below_the_users_best():

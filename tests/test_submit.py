@@ -143,6 +143,15 @@ def test_silent_upload_failure_ref_0_is_a_failure(project, env, fake_kaggle):
     assert not list((project / "submissions").glob("archive/*"))  # nothing archived for nothing submitted
 
 
+def test_a_refused_upload_says_the_cause_the_client_printed(project, env, fake_kaggle):
+    # 6. ref 0: the client printed the real cause and returned its generic message.
+    fake_kaggle.upload_mode = "redirect"
+    line = one_line_error(submit(project, env))
+    assert "Kaggle did not take the upload" in line
+    assert "the client printed: 'Exceeded 30 redirects.'" in line
+    assert "nothing was submitted" in line and fake_kaggle.called("CreateSubmission") == 0
+
+
 def test_an_upload_that_errors_but_went_through_is_found_in_the_list_not_retried(project, env, fake_kaggle):
     fake_kaggle.fault("CreateSubmission", status=503, after=True)  # made, then the answer fails
     result = submit(project, env)
@@ -159,6 +168,36 @@ def test_an_upload_that_errors_and_is_not_in_the_list_is_reported_not_retried(pr
     assert "does not show it, so nothing was submitted and no quota used" in line
     assert fake_kaggle.called("CreateSubmission") == 1 and fake_kaggle.submissions == {}
     assert ledger_rows(project) == []
+    # Said only after the list was read twice and today's count is what it was before the upload.
+    assert fake_kaggle.called("ListSubmissions") == 3 and fake_kaggle.called("GetSubmissionLimits") == 2
+
+
+def test_an_upload_that_errors_and_is_listed_late_is_found_on_the_second_read(project, env, fake_kaggle):
+    # 2. The list lags like GetSubmission does: one read after the failed upload does not show it.
+    fake_kaggle.list_lag = 1
+    fake_kaggle.fault("CreateSubmission", status=503, after=True)  # made, then the answer fails
+    result = submit(project, env)
+    assert result.returncode == 0, result.stderr
+    assert "it went through after all: Kaggle lists it as ref 41000001" in result.stderr
+    assert fake_kaggle.called("CreateSubmission") == 1
+    assert [(r["ref"], r["status"]) for r in ledger_rows(project)] == [("41000001", "complete")]
+
+
+def test_an_upload_not_listed_but_counted_in_todays_quota_may_still_arrive(project, env, fake_kaggle):
+    # 2. The list still lags, but the quota's count for today went up: never "nothing was submitted".
+    fake_kaggle.list_lag = 10_000
+    fake_kaggle.fault("CreateSubmission", status=503, after=True)
+    line = one_line_error(submit(project, env))
+    assert "nothing was submitted" not in line
+    assert "Kaggle counts 1 submission today against 0 before the upload" in line
+    assert "it may still arrive: run python -m pipeline scores in a few minutes (it records it)" in line
+    sha = hashlib.sha256((project / "submissions/submission.csv").read_bytes()).hexdigest()
+    assert (project / f"submissions/archive/{sha}.csv").exists()  # kept for scores to find
+    [sub] = fake_kaggle.submissions.values()
+    sub["unlisted"] = 0  # Kaggle's list catches up
+    assert pipeline(["scores", "--no-leaderboard"], project, env).returncode == 0
+    [row] = ledger_rows(project)
+    assert (row["ref"], row["file_sha256"], row["validation_accuracy"]) == ("41000001", sha, "0.91234")
 
 
 def test_an_upload_that_errors_when_the_list_cannot_be_read_either_says_to_check_later(project, env, fake_kaggle):
@@ -216,6 +255,25 @@ def test_a_refused_upload_is_not_looked_up_and_not_retried(project, env, fake_ka
     assert fake_kaggle.called("ListSubmissions") == 1  # only the check before uploading
 
 
+def test_a_fresh_ref_that_kaggle_cannot_find_yet_is_waited_for(project, env, fake_kaggle):
+    # 1. Eventual consistency: GetSubmission answers 404 for a while just after the upload.
+    fake_kaggle.fresh_404_gets = 3
+    result = submit(project, env)
+    assert result.returncode == 0, result.stderr
+    assert "public score 0.90000 (ref 41000001)" in result.stdout
+    assert fake_kaggle.called("GetSubmission") == 4
+    assert ledger_rows(project)[0]["status"] == "complete"
+
+
+def test_a_fresh_ref_still_not_found_when_the_wait_ends_is_left_pending(project, env, fake_kaggle):
+    fake_kaggle.fresh_404_gets = 10_000
+    result = submit(project, env, "--wait", "0.3")
+    assert result.returncode == 0, result.stderr
+    assert "Kaggle has not scored ref 41000001 within 0.3 s (last problem: Kaggle does not show ref 41000001 yet" \
+        in result.stderr
+    assert [(r["ref"], r["status"]) for r in ledger_rows(project)] == [("41000001", "pending")]
+
+
 def test_a_score_that_comes_too_late_leaves_a_pending_row(project, env, fake_kaggle):
     fake_kaggle.pending_polls = 10_000
     result = submit(project, env, "--wait", "0.3")
@@ -254,3 +312,19 @@ def test_resubmitting_an_archived_file_keeps_what_it_was_made_from(project, env,
     assert again["file_sha256"] == sha and again["validation_accuracy"] == "0.91234"
     assert again["params_digest"] == first["params_digest"] != ""
     assert "val acc 0.9123" in again["message"]
+
+
+def test_the_best_score_so_far_is_the_one_the_scores_table_marks(project, env, fake_kaggle):
+    # The highest public score; of equals, the earliest (submit and the scores table share best_index).
+    from datetime import datetime, timezone
+
+    from kaggle_support import ANSWERS
+
+    better = submission_text([a if i < 19 else (a + 1) % 10 for i, a in enumerate(ANSWERS)]).encode()
+    fake_kaggle.add_submission("first 0.95", "a.csv", better, datetime(2025, 1, 1, tzinfo=timezone.utc))
+    fake_kaggle.add_submission("second 0.95", "b.csv", better, datetime(2025, 1, 2, tzinfo=timezone.utc))
+    assert pipeline(["scores", "--no-leaderboard"], project, env).returncode == 0
+    result = submit(project, env)
+    assert result.returncode == 0, result.stderr
+    assert "public score 0.90000 (ref 41000003)" in result.stdout
+    assert "your best public score so far: 0.95000 (ref 41000001, 2025-01-01)" in result.stdout

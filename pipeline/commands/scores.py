@@ -9,6 +9,7 @@ hash and provenance from ``submissions/archive/`` when it was uploaded from this
 from __future__ import annotations
 
 import sys
+from datetime import datetime, timezone
 
 from pipeline.submissions import ledger
 from pipeline.core import paths
@@ -18,7 +19,8 @@ from pipeline.core.config import load_params
 from pipeline.kaggle.api import KaggleSession, KaggleSubmission
 from pipeline.kaggle.errors import KaggleError
 from pipeline.submissions.ledger import read_history
-from pipeline.submissions.scores_table import find_me, format_table, passed_me, position_line
+from pipeline.submissions.scores_table import (entry_of, find_me, format_table, off_board_since, passed_me,
+                                                  position_line)
 
 SCORES_PLOT = paths.SUBMISSIONS_DIR / "scores.png"
 
@@ -32,16 +34,11 @@ def add_arguments(parser) -> None:
 def to_entry(sub: KaggleSubmission) -> ledger.Entry:
     """A ledger row from Kaggle's answer, with the archive's provenance when the file was uploaded from here."""
     known = submission_archive.for_upload_name(sub.file_name)
-    sha256, origin = known if known else ("", None)
-    return ledger.Entry(
-        submitted_at=sub.date, ref=str(sub.ref), message=sub.description, status=sub.status,
-        public_score=sub.public_score, private_score=sub.private_score, file_sha256=sha256,
-        git_commit=origin.git_commit if origin else "", params_digest=origin.params_digest if origin else "",
-        validation_accuracy=origin.validation_accuracy if origin else "")
+    return entry_of(sub, *known) if known else entry_of(sub)
 
 
 def run(args) -> int:
-    session = None
+    session, listed = None, []
     if not args.offline:
         session = KaggleSession(load_params(paths.PARAMS).fetch.competition)
         listed = session.submissions()
@@ -56,10 +53,12 @@ def run(args) -> int:
         return 0
     print(format_table(rows))
     if session is not None and not args.no_leaderboard:
+        names = {s.team_name for s in listed} | {session.username}
+        dropped = off_board_since(session.competition, rows, datetime.now(timezone.utc))
         try:
-            entries, whole = session.leaderboard(stop=lambda read: find_me(read, session.username, rows) is not None
+            entries, whole = session.leaderboard(stop=lambda read: find_me(read, names) is not None
                                                  or passed_me(read, rows))
-            print(position_line(find_me(entries, session.username, rows), entries, whole))
+            print(position_line(find_me(entries, names), entries, whole, dropped))
         except KaggleError as error:  # the ledger is refreshed: the leaderboard is a bonus
             print(f"notice: leaderboard not available ({error})", file=sys.stderr)
     from pipeline.report.figures import history_figure, png_bytes  # matplotlib: only when plotting

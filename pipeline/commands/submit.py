@@ -27,6 +27,7 @@ from pipeline.kaggle.errors import KaggleError, rules_url
 from pipeline.core.progress import Progress
 from pipeline.data.sources import read_source
 from pipeline.submissions.format import parse_submission
+from pipeline.submissions.scores_table import best_index, entry_of
 
 SCORES_HINT = "python -m pipeline scores"
 
@@ -76,32 +77,45 @@ def check_locally(path: Path, competition: str) -> tuple[bytes, int]:
     return data, rows
 
 
-def _entry(sub: KaggleSubmission, sha256: str = "", origin: provenance.Provenance | None = None) -> ledger.Entry:
-    origin = origin or provenance.Provenance()
-    return ledger.Entry(submitted_at=sub.date, ref=str(sub.ref), message=sub.description, status=sub.status,
-                        public_score=sub.public_score, private_score=sub.private_score, file_sha256=sha256,
-                        git_commit=origin.git_commit, params_digest=origin.params_digest,
-                        validation_accuracy=origin.validation_accuracy)
-
-
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-def _find_uploaded(session: KaggleSession, before: set[int], name: str, error: UploadUncertain,
-                   created: bool, sha256: str) -> int:
-    """After an upload call that failed in a way that may have reached Kaggle: did it? Its ref, or an error."""
+def _find_uploaded(session: KaggleSession, before: set[int], today_before: int, name: str,
+                   error: UploadUncertain, created: bool, sha256: str) -> int:
+    """After an upload call that failed in a way that may have reached Kaggle: did it? Its ref, or an error.
+
+    Kaggle's list lags behind an upload as GetSubmission does, so one read that does not show it
+    proves nothing: the list is read again after a delay, and today's count in the submission
+    limits is compared with the count read before the upload. Only when both say that nothing
+    arrived is the user told so (a false "no quota used" would make them spend a second slot).
+    """
     print(f"kaggle: the upload call failed ({error}); checking Kaggle's list of your submissions", file=sys.stderr)
-    try:
-        found = [s for s in session.submissions(max_pages=1) if s.ref not in before and s.file_name == name]
-    except KaggleError as check:
-        raise PipelineError(f"{error}; the upload may have reached Kaggle and checking failed too ({check}): run "
-                            f"{SCORES_HINT} before submitting again (it adds the submission to the ledger if it "
-                            f"went through)") from None
-    if found:
-        ref = max(s.ref for s in found)
-        print(f"kaggle: it went through after all: Kaggle lists it as ref {ref}", file=sys.stderr)
-        return ref
+    checking_failed = (f"{error}; the upload may have reached Kaggle and checking failed too ({{check}}): run "
+                       f"{SCORES_HINT} before submitting again (it adds the submission to the ledger if it "
+                       f"went through)")
+    today_after = None
+    for attempt in range(2):
+        if attempt:
+            time.sleep(session.settings.poll)
+        try:
+            found = [s for s in session.submissions() if s.ref not in before and s.file_name == name]
+            if attempt:
+                today_after = session.limits().num_today
+        except KaggleError as check:
+            raise PipelineError(checking_failed.format(check=check)) from None
+        if found:
+            ref = max(s.ref for s in found)
+            print(f"kaggle: it went through after all: Kaggle lists it as ref {ref}", file=sys.stderr)
+            return ref
+        if not attempt:
+            print(f"kaggle: not listed yet; reading the list again in {session.settings.poll:g} s", file=sys.stderr)
+    if today_after != today_before:
+        noun = "submission" if today_after == 1 else "submissions"
+        raise PipelineError(f"{error}; Kaggle's list of your submissions does not show it yet, but Kaggle counts "
+                            f"{today_after} {noun} today against {today_before} before the upload, so it may "
+                            f"still arrive: run {SCORES_HINT} in a few minutes (it records it) before submitting "
+                            f"again")
     if error.timed_out:
         raise PipelineError(f"{error}; Kaggle's list of your submissions does not show it yet, but the upload may "
                             f"still arrive: run {SCORES_HINT} in a few minutes before submitting again")
@@ -125,9 +139,13 @@ def _wait_for_score(session: KaggleSession, ref: int, wait: float) -> tuple[Kagg
                 latest = session.submission(ref)
                 problem = ""
             except KaggleError as error:
-                if error.status is not None and 400 <= error.status < 500 and error.status != 429:
+                if error.status == 404:  # a fresh ref is not readable at once (eventual consistency):
+                    problem = (f"Kaggle does not show ref {ref} yet (404 Not Found; a new submission can take "
+                               f"a while to appear)")  # the client's own poller takes it for pending too
+                elif error.status is not None and 400 <= error.status < 500 and error.status != 429:
                     raise
-                problem = str(error)  # no answer, 429, 5xx, no connection: the next poll may do better
+                else:
+                    problem = str(error)  # no answer, 429, 5xx, no connection: the next poll may do better
             status = latest.status if latest is not None else "no answer"
             elapsed = time.monotonic() - start
             seconds = int(elapsed)
@@ -141,18 +159,13 @@ def _wait_for_score(session: KaggleSession, ref: int, wait: float) -> tuple[Kagg
     return latest, problem
 
 
-def _best(entries: list[ledger.Entry]) -> ledger.Entry | None:
-    """The highest public score, the earliest of equals (as the scores table marks it)."""
-    scored = [(float(e.public_score), -i, e) for i, e in enumerate(entries) if e.public_score]
-    return max(scored, key=lambda t: t[:2])[2] if scored else None
-
-
-def _check_quota(session: KaggleSession, competition: str) -> None:
+def _check_quota(session: KaggleSession, competition: str) -> int:
+    """Refuse when no submission is left now; else today's count so far (to tell later if one arrived)."""
     limits = session.limits()
     if limits.num_allowed_now > 0:
         print(f"quota: {limits.num_allowed_now} submission(s) left now ({limits.num_today} made today); "
               f"this uses one")
-        return
+        return limits.num_today
     if limits.limited_by_total:
         why = "the competition's limit on the total number of submissions is reached"
     elif limits.num_today == 0 and limits.num_total == 0:  # what Kaggle answers to someone not on a team yet
@@ -190,8 +203,8 @@ def run(args) -> int:
     ledger.read(paths.SUBMISSION_HISTORY)  # a damaged ledger is refused before anything is uploaded
 
     session = KaggleSession(competition)
-    _check_quota(session, competition)
-    before = {s.ref for s in session.submissions(max_pages=1)}
+    today_before = _check_quota(session, competition)
+    before = {s.ref for s in session.submissions()}
 
     created = submission_archive.save(data, sha256, origin)
     name = submission_archive.upload_name(path, sha256)
@@ -201,7 +214,7 @@ def run(args) -> int:
         try:
             ref = session.submit(upload, message)
         except UploadUncertain as error:
-            ref = _find_uploaded(session, before, name, error, created, sha256)
+            ref = _find_uploaded(session, before, today_before, name, error, created, sha256)
         except KaggleError:
             if created:
                 submission_archive.discard(sha256)
@@ -212,7 +225,7 @@ def run(args) -> int:
             raise
 
     pending = KaggleSubmission(ref, _now(), message, name, "pending", "", "")
-    _record(_entry(pending, sha256, origin), from_kaggle=False)
+    _record(entry_of(pending, sha256, origin), from_kaggle=False)
     print(f"submitted: ref {ref}, recorded in {paths.SUBMISSION_HISTORY}; the file is archived as "
           f"{submission_archive.archived_file(sha256)}")
     if args.wait == 0:
@@ -227,7 +240,7 @@ def run(args) -> int:
     except KaggleError as error:
         raise PipelineError(f"{error}; ref {ref} is recorded as pending: run {SCORES_HINT} later for its score") from None
     if latest is not None:
-        _record(_entry(latest, sha256, origin), from_kaggle=True)
+        _record(entry_of(latest, sha256, origin), from_kaggle=True)
     if latest is None or latest.status == "pending":
         why = f" (last problem: {problem})" if problem else ""
         print(f"notice: Kaggle has not scored ref {ref} within {args.wait:g} s{why}; it is recorded as pending: "
@@ -236,7 +249,9 @@ def run(args) -> int:
     if latest.status == "error":
         raise PipelineError(f"Kaggle could not score submission ref {ref}: "
                             f"{latest.error_description or 'no reason given'}; recorded with status error")
-    best = _best(ledger.read(paths.SUBMISSION_HISTORY))
+    entries = ledger.read(paths.SUBMISSION_HISTORY)
+    index = best_index([ledger.Submission.of(entry) for entry in entries])  # as the scores table marks it
+    best = entries[index] if index is not None else None
     private = f", private score {latest.private_score}" if latest.private_score else ""
     print(f"public score {latest.public_score}{private} (ref {ref})")
     if best is not None and best.ref != str(ref):

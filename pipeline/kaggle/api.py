@@ -38,7 +38,8 @@ from pipeline.kaggle.errors import KaggleError, translate
 from pipeline.core.progress import Progress
 
 MAX_RETRY_AFTER = 60.0
-PAGE_SIZE = 100
+PAGE_SIZE = 100  # asked for; the service gives fewer (20, later 50) and the token says whether more follow
+MAX_PAGES = 500  # a bound on any listing: 10,000 submissions at 20 a page
 # The client writes the download in chunks of this size, each read in full before it is written:
 # small enough that a slow connection shows progress well within the stall timeout.
 DOWNLOAD_CHUNK = 64 * 1024
@@ -85,6 +86,7 @@ class KaggleSubmission:
     public_score: str  # '' until scored
     private_score: str
     error_description: str = ""
+    team_name: str = ""  # the name the leaderboard shows (usually a display name, not the username)
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,14 @@ def _submission(raw) -> KaggleSubmission:
     return KaggleSubmission(
         ref=int(raw.ref or 0), date=iso_utc(raw.date), description=(raw.description or "").strip(),
         file_name=raw.file_name or "", status=status.lower(), public_score=_score(raw.public_score),
-        private_score=_score(raw.private_score), error_description=(raw.error_description or "").strip())
+        private_score=_score(raw.private_score), error_description=(raw.error_description or "").strip(),
+        team_name=(getattr(raw, "team_name", None) or "").strip())
+
+
+def last_line(output: str) -> str:
+    """The last non-blank line the client printed, without URLs (they may hold signed tokens)."""
+    lines = [line.strip() for line in output.replace("\r", "\n").splitlines() if line.strip()]
+    return re.sub(r"https?://\S+", "<url>", lines[-1])[:200] if lines else ""
 
 
 # What ``kaggle.api.kaggle_api_extended`` imports, loaded before the bounded sign-in: imports touch
@@ -143,9 +152,14 @@ def _preload_client_dependencies() -> None:
 
 
 def _connect():
+    kaggle_credentials.ensure_config_dir()  # before the import: see ensure_config_dir
     from kaggle.api.kaggle_api_extended import KaggleApi  # runs kaggle/__init__, which authenticates and prints
 
     api = KaggleApi()
+    # The class chose its folder once, at import: a long-lived process (a notebook) that creates
+    # ~/.kaggle/kaggle.json later would be signed in from a stale path. Choose it now, as the class does.
+    api.config_dir = str(kaggle_credentials.config_dir())
+    api.config = os.path.join(api.config_dir, api.config_file)
     api.authenticate()
     return api
 
@@ -235,17 +249,35 @@ class KaggleSession:
         return Limits(int(raw.num_today or 0), int(raw.num_total or 0), int(raw.num_allowed_now or 0),
                       bool(raw.limited_by_total))
 
-    def submissions(self, max_pages: int = 50) -> list[KaggleSubmission]:
-        """All of the user's submissions to the competition, newest first (up to ``max_pages`` pages)."""
+    def submissions(self, max_pages: int = MAX_PAGES) -> list[KaggleSubmission]:
+        """The user's submissions to the competition, newest first: every page (up to ``max_pages``).
+
+        Through kagglesdk's list call, because ``KaggleApi.competition_submissions`` drops the
+        answer's ``next_page_token``. The service caps the page size (20, later 50, whatever is
+        asked) and pages by token: the token is followed until it comes back empty (or repeats).
+        """
         found: dict[int, KaggleSubmission] = {}
-        for page in range(1, max_pages + 1):
-            raw, _ = self._call("listing your submissions", lambda api, page=page: api.competition_submissions(
-                self.competition, page_number=page, page_size=PAGE_SIZE))
-            fresh = [s for s in map(_submission, raw or []) if s.ref and s.ref not in found]
-            found.update((s.ref, s) for s in fresh)
-            if not fresh:  # an empty page, or a server that ignores paging (a short page proves nothing:
-                break      # the server may cap the page size)
+        token, seen = "", set()
+        for _ in range(max_pages):
+            raw, _ = self._call("listing your submissions",
+                                lambda api, token=token: self._list_page(api, token))
+            found.update((s.ref, s) for s in map(_submission, raw.submissions or []) if s.ref and s.ref not in found)
+            token = raw.next_page_token or ""
+            if not token or token in seen:
+                break
+            seen.add(token)
         return list(found.values())
+
+    def _list_page(self, api, token: str):
+        from kagglesdk.competitions.types.competition_api_service import ApiListSubmissionsRequest
+
+        with api.build_kaggle_client() as kaggle:
+            request = ApiListSubmissionsRequest()
+            request.competition_name = self.competition
+            request.page_size = PAGE_SIZE
+            if token:
+                request.page_token = token
+            return kaggle.competitions.competition_api_client.list_submissions(request)
 
     def submission(self, ref: int) -> KaggleSubmission:
         """One submission by ref, one attempt (the caller polls)."""
@@ -262,17 +294,21 @@ class KaggleSession:
         """
         action = f"uploading {path.name}"
         try:
-            (result, _) = self._call(action, lambda api: api.competition_submit(
+            outcome = self._call(action, lambda api: api.competition_submit(
                 str(path), message, self.competition, quiet=True), safe=False)
         except KaggleError as error:
             definite = error.status is not None and 400 <= error.status < 500
             if definite:
                 raise KaggleError(f"{error}; nothing was submitted", error.status) from None
             raise UploadUncertain(str(error), error.status, timed_out=error.timed_out) from None
+        (result, output) = outcome
         ref = int(getattr(result, "ref", 0) or 0)
         if ref == 0:
+            # The client prints the real cause (when it has one) and returns a generic message.
             said = (getattr(result, "message", "") or "no message").strip()
-            raise KaggleError(f"Kaggle did not take the upload of {path.name} (the client said: {said!r}); "
+            cause = last_line(output)
+            printed = f"; the client printed: {cause!r}" if cause else "; the client printed no cause"
+            raise KaggleError(f"Kaggle did not take the upload of {path.name} (the client said: {said!r}{printed}); "
                               f"nothing was submitted: try again later")
         return ref
 
@@ -280,21 +316,31 @@ class KaggleSession:
                     ) -> tuple[list[LeaderboardEntry], bool]:
         """Leaderboard entries page by page until ``stop(entries)``; returns (entries, whole board read)."""
         entries: list[LeaderboardEntry] = []
-        token = None
+        token, seen = "", set()
         for _ in range(max_pages):
-            raw, output = self._call("reading the leaderboard", lambda api, token=token: api.competition_leaderboard_view(
-                self.competition, page_size=PAGE_SIZE, page_token=token))
-            for item in raw or []:
+            raw, _ = self._call("reading the leaderboard", lambda api, token=token: self._leaderboard_page(api, token))
+            for item in raw.submissions or []:
                 entries.append(LeaderboardEntry(len(entries) + 1, (item.team_name or "").strip(), _score(item.score),
                                                 iso_utc(item.submission_date)))
-            # The client prints the next page's token instead of returning it.
-            match = re.search(r"Next Page Token = (\S+)", output)
-            token = match[1] if match else None
-            if token is None:
+            token = raw.next_page_token or ""
+            if not token or token in seen:
                 return entries, True
+            seen.add(token)
             if stop(entries):
                 break
         return entries, False
+
+    def _leaderboard_page(self, api, token: str):
+        """One page through kagglesdk (``competition_leaderboard_view`` prints the next token, not returns it)."""
+        from kagglesdk.competitions.types.competition_api_service import ApiGetLeaderboardRequest
+
+        with api.build_kaggle_client() as kaggle:
+            request = ApiGetLeaderboardRequest()
+            request.competition_name = self.competition
+            request.page_size = PAGE_SIZE
+            if token:
+                request.page_token = token
+            return kaggle.competitions.competition_api_client.get_leaderboard(request)
 
     def download(self, dest_dir: Path) -> Path:
         """Download ``<competition>.zip`` into ``dest_dir``, showing progress; returns its path.

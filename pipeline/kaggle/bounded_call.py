@@ -4,7 +4,8 @@ The ``kaggle`` client sets no timeouts (a server that accepts a connection and n
 blocks it forever) and prints to stdout and stderr (help texts, retry notices, progress bars).
 ``run_bounded`` runs such a call in a daemon worker thread and stops waiting after ``timeout``
 seconds; whatever the worker writes to ``sys.stdout``/``sys.stderr`` goes to a buffer of its
-own, while the main thread's own messages pass through untouched.
+own, while the main thread's own messages pass through untouched. The streams are wrapped only
+while a worker runs: when the last one ends, ``sys.stdout``/``sys.stderr`` are the ones found.
 
 A worker that is given up on cannot be killed: it is left running as a daemon thread (it ends
 with the process), and its output keeps going to its own buffer.
@@ -47,11 +48,34 @@ class _ThreadRouter:
         return getattr(self.target, name)
 
 
-def _install_routers() -> None:
-    if not isinstance(sys.stdout, _ThreadRouter):
-        sys.stdout = _ThreadRouter(sys.stdout)
-    if not isinstance(sys.stderr, _ThreadRouter):
-        sys.stderr = _ThreadRouter(sys.stderr)
+_routing = threading.Lock()
+_workers = 0  # workers running now; the routers are in place while there is one
+_installed: dict[str, _ThreadRouter] = {}
+
+
+def _enter() -> None:
+    """One more worker: put the routers in place if none are."""
+    global _workers
+    with _routing:
+        if _workers == 0:
+            for name in ("stdout", "stderr"):
+                current = getattr(sys, name)
+                if not isinstance(current, _ThreadRouter):
+                    _installed[name] = _ThreadRouter(current)
+                    setattr(sys, name, _installed[name])
+        _workers += 1
+
+
+def _leave() -> None:
+    """One worker fewer: when none is left, give back the streams found (unless someone replaced ours since)."""
+    global _workers
+    with _routing:
+        _workers -= 1
+        if _workers == 0:
+            for name, router in list(_installed.items()):
+                if getattr(sys, name) is router:
+                    setattr(sys, name, router.target)
+                del _installed[name]
 
 
 class TimedOut(Exception):
@@ -72,7 +96,7 @@ class Outcome:
 
 def start(fn: Callable[[], Any], name: str) -> Outcome:
     """Start ``fn`` in a daemon worker whose stdout/stderr are captured; the Outcome fills in when it ends."""
-    _install_routers()
+    _enter()
     outcome = Outcome()
     buffer = io.StringIO()
 
@@ -84,9 +108,14 @@ def start(fn: Callable[[], Any], name: str) -> Outcome:
             outcome.error = exc
         finally:
             outcome.output = buffer.getvalue()
+            _leave()  # before done: the caller that waited finds the streams as they were
             outcome.done.set()
 
-    threading.Thread(target=work, name=name, daemon=True).start()
+    try:
+        threading.Thread(target=work, name=name, daemon=True).start()
+    except BaseException:  # no thread, so no worker to give the streams back
+        _leave()
+        raise
     return outcome
 
 

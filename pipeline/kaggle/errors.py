@@ -41,6 +41,28 @@ def _server_message(exc) -> str:
     return re.sub(r"https?://\S+", "<url>", text)[:200]
 
 
+def _storage_refusal(response) -> str | None:
+    """'Code: message details' when ``response`` is the storage host's own refusal, else None.
+
+    Kaggle answers DownloadDataFiles with a redirect to a signed storage URL; a refusal there comes
+    after the redirect, in the storage host's XML (``<Error><Code>...``), not in Kaggle's JSON.
+    """
+    if response is None:
+        return None
+    try:
+        body = response.text[:4000]
+    except Exception:  # a body that cannot be decoded: judge by the redirect alone
+        body = ""
+    code = re.search(r"<Code>([^<]*)</Code>", body)
+    if not code and not getattr(response, "history", None):
+        return None
+    parts = [re.search(rf"<{tag}>([^<]*)</{tag}>", body) for tag in ("Message", "Details")]
+    said = " ".join(p[1].strip() for p in parts if p and p[1].strip())
+    text = f"{code[1].strip()}: {said}" if code and said else (code[1].strip() if code else "") or _server_message(
+        response.reason or "Forbidden")
+    return re.sub(r"https?://\S+", "<url>", text)[:200]
+
+
 def _credentials_used() -> str:
     return kaggle_credentials.credentials_source() or "no credentials"
 
@@ -66,7 +88,7 @@ def translate(exc: BaseException, action: str, competition: str, download: bool 
         return exc
     if isinstance(exc, SystemExit):
         source = kaggle_credentials.credentials_source()
-        if source in ("KAGGLE_API_TOKEN",) or (source or "").endswith(("access_token", "access_token.txt")):
+        if source in ("KAGGLE_API_TOKEN", kaggle_credentials.NOTEBOOK_TOKEN) or (source or "").endswith(("access_token", "access_token.txt")):
             return KaggleError(f"Kaggle did not accept the access token in {source} (expired or revoked?): "
                                f"create a new one at {SETTINGS_URL} (API section)", 401)
         return KaggleError(f"no Kaggle credentials found: {kaggle_credentials.HOW_TO}")
@@ -74,9 +96,20 @@ def translate(exc: BaseException, action: str, competition: str, download: bool 
         status = exc.response.status_code if exc.response is not None else None
         said = _server_message(exc)
         if status == 401:
+            misplaced = kaggle_credentials.token_given_as_key()
+            if misplaced:
+                return KaggleError(f"Kaggle rejected the credentials (401 {said}) while {action}: the key in "
+                                   f"{misplaced} is an access token (KGAT_...), which the client sends as a "
+                                   f"legacy key: it belongs in KAGGLE_API_TOKEN or ~/.kaggle/access_token", 401)
             return KaggleError(f"Kaggle rejected the credentials from {_credentials_used()} (401 {said}) while "
                                f"{action}: check the username and key, or create a new token at {SETTINGS_URL}", 401)
         if status == 403:
+            refusal = _storage_refusal(exc.response) if download else None
+            if refusal:
+                return KaggleError(f"the storage host Kaggle sent the download to refused {competition}.zip (403 "
+                                   f"{refusal}): its signed link may have expired; rerun to get a fresh one (if "
+                                   f"it persists, check the clock and any proxy between you and the storage host)",
+                                   403, transient=True)
             if download:
                 return KaggleError(f"Kaggle refused the download of {competition} (403: {said}): accept the "
                                    f"competition's rules at {rules_url(competition)} (signed in as the account "

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Iterable, Sequence
 
-from pipeline.kaggle.api import LeaderboardEntry
-from pipeline.submissions.ledger import Submission
+from pipeline.kaggle.api import KaggleSubmission, LeaderboardEntry
+from pipeline.submissions.ledger import Entry, Submission
+from pipeline.submissions.provenance import Provenance
 
 MESSAGE_WIDTH = 48
+# Competitions whose leaderboard drops submissions older than this many days ("two months").
+ROLLING_BOARD_DAYS = {"digit-recognizer": 60}
+
+
+def entry_of(sub: KaggleSubmission, sha256: str = "", origin: Provenance | None = None) -> Entry:
+    """A ledger row from Kaggle's answer about a submission, with the file's hash and provenance when known."""
+    origin = origin or Provenance()
+    return Entry(submitted_at=sub.date, ref=str(sub.ref), message=sub.description, status=sub.status,
+                 public_score=sub.public_score, private_score=sub.private_score, file_sha256=sha256,
+                 git_commit=origin.git_commit, params_digest=origin.params_digest,
+                 validation_accuracy=origin.validation_accuracy)
 
 
 def best_index(rows: Sequence[Submission]) -> int | None:
@@ -38,21 +51,34 @@ def _shorten(message: str) -> str:
     return message if len(message) <= MESSAGE_WIDTH else message[:MESSAGE_WIDTH - 3] + "..."
 
 
-def find_me(entries: Sequence[LeaderboardEntry], username: str, mine: Sequence[Submission]) -> LeaderboardEntry | None:
-    """The user's leaderboard entry: the team named like the username, else the entry whose score and
-    time are those of one of the user's own scored submissions (a team's name is often a display name)."""
-    for entry in entries:
-        if username and entry.team_name.casefold() == username.casefold():
-            return entry
-    own = {(round(s.public_score, 6), s.submitted_at[:19]) for s in mine if s.public_score is not None}
-    for entry in entries:
-        try:
-            key = (round(float(entry.score), 6), entry.submission_date[:19])
-        except ValueError:
-            continue
-        if key in own:
-            return entry
-    return None
+def find_me(entries: Sequence[LeaderboardEntry], team_names: Iterable[str]) -> LeaderboardEntry | None:
+    """The user's leaderboard entry: the team named as on the user's own submissions.
+
+    A team's name is usually a display name, not the username: Kaggle's list of the user's
+    submissions gives it (``team_name``). Never guessed by score and time: another team can have
+    the same score, and the board dates a team by its latest submission, not its best one.
+    """
+    names = {name.strip().casefold() for name in team_names if name and name.strip()}
+    return next((entry for entry in entries if entry.team_name.strip().casefold() in names), None)
+
+
+def off_board_since(competition: str, mine: Sequence[Submission], now: datetime) -> str | None:
+    """The date of the user's last scored submission when the board has dropped them for age, else None.
+
+    Digit Recognizer's board keeps only submissions of the last two months (ROLLING_BOARD_DAYS).
+    """
+    days = ROLLING_BOARD_DAYS.get(competition)
+    dates = [s.submitted_at for s in mine if s.public_score is not None and s.submitted_at]
+    if days is None or not dates:
+        return None
+    last = max(dates)
+    try:
+        when = datetime.fromisoformat(last.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return last[:10] if now - when > timedelta(days=days) else None
 
 
 def passed_me(entries: Sequence[LeaderboardEntry], mine: Sequence[Submission]) -> bool:
@@ -66,10 +92,15 @@ def passed_me(entries: Sequence[LeaderboardEntry], mine: Sequence[Submission]) -
         return False
 
 
-def position_line(me: LeaderboardEntry | None, entries: Sequence[LeaderboardEntry], whole: bool) -> str:
+def position_line(me: LeaderboardEntry | None, entries: Sequence[LeaderboardEntry], whole: bool,
+                  dropped_since: str | None = None) -> str:
+    """The line about the user's place; ``dropped_since``: see ``off_board_since``."""
     if me is not None:
         of = f"of {len(entries)}" if whole else f"(among the first {len(entries)} entries read)"
         return f"leaderboard: #{me.rank} {of}, public score {me.score}, team {me.team_name!r}"
+    if dropped_since:
+        return (f"leaderboard: you are not on the leaderboard: Digit Recognizer's board drops submissions older "
+                f"than two months, and your last scored one is from {dropped_since}; submit again to be on it")
     if not entries:
         return "leaderboard: empty"
     where = "on the leaderboard" if whole else f"among the first {len(entries)} entries of the leaderboard"
