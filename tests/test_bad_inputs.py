@@ -227,6 +227,8 @@ CASES = [
     Case("test-narrower-than-train", ["split"], split_case(**{"test.csv": csv_text(PIXEL_COLUMNS[:700], [[0] * 700])}), "test.csv, line 1: wrong header: missing column(s) 'pixel700'", (PREPARED,)),
     Case("test-has-label-column", ["split"], split_case(**{"test.csv": T}), "test.csv, line 1: has a 'label' column, so it looks like train.csv", (PREPARED,)),
     Case("row-extra-field", ["split"], split_case(**{"train.csv": T.replace("\n", ",0\n", 3).replace(",0\n", "\n", 2)}), "train.csv: line 3: expected 785 fields to match the header, found 786", (PREPARED,)),
+    Case("train-one-digit-only", ["split"], split_case(**{"train.csv": csv_text(TRAIN_COLUMNS, [[3] + [0] * 784] * 30)}), "train.csv: no rows with label 0, 1, 2, 4, 5, 6, 7, 8, 9; a digit recognizer needs all ten", (PREPARED,)),
+    Case("train-missing-digit-7", ["split"], split_case(**{"train.csv": csv_text(TRAIN_COLUMNS, [[d] + [0] * 784 for d in (0, 1, 2, 3, 4, 5, 6, 8, 9) * 3])}), "no rows with label 7;", (PREPARED,)),
     Case("answers-for-another-test-set", ["split"], unsolved_answers, "data/raw/solution.csv has 2 rows but test.csv has 6", (PREPARED,)),
     # --- params.yaml ----------------------------------------------------------------------------
     Case("params-unknown-key", ["split"], params_case(train={"learnig_rate": 0.1}), "params.yaml.train has unknown key(s) learnig_rate", (PREPARED,)),
