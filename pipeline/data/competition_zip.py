@@ -18,7 +18,7 @@ REQUIRED_MEMBERS = ("train.csv", "test.csv", "sample_submission.csv")
 # The competition's train.csv is ~73 MB (42,000 rows) and test.csv ~49 MB (28,000 rows); the default
 # limit leaves room for ten times the competition's rows. A zip bomb stops at the limit, not at the end.
 MAX_MEMBER_MB_DEFAULT = 1024
-MAX_MEMBER_MB_ENV = "PIPELINE_MAX_MEMBER_MB"
+MAX_MEMBER_MB_ENV = "DIGIT_PIPELINE_MAX_MEMBER_MB"
 # The competition's members compress about 8:1; a bomb of repeated rows compresses hundreds to one.
 MAX_RATIO = 100
 RATIO_CHECKED_ABOVE = 1 << 20
