@@ -7,6 +7,7 @@ what the command would have made. Adding a case is one line in CASES.
 
 from __future__ import annotations
 
+import struct
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -154,6 +155,37 @@ def unsolved_answers(path: Path) -> None:
     (path / "data/raw/solution.csv").write_text(csv_text(("ImageId", "Label"), [[1, 3], [2, 4]]))
 
 
+def rows_zip(target: Path, train_bytes: int, declared: int | None = None) -> None:
+    """A zip whose train.csv is ``train_bytes`` of valid-looking rows, written in chunks (never held whole);
+    ``declared`` rewrites the sizes its headers claim, as a hostile zip would."""
+    row = ("3," + ",".join(["0"] * 783) + "\n").encode()
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("train.csv", "w", force_zip64=True) as handle:
+            handle.write((",".join(TRAIN_COLUMNS) + "\n").encode())
+            written = 0
+            while written < train_bytes:
+                handle.write(row * 64)
+                written += len(row) * 64
+        archive.writestr("test.csv", U)
+        archive.writestr("sample_submission.csv", sample_submission(6))
+    if declared is not None:
+        with zipfile.ZipFile(target) as archive:
+            info = archive.getinfo("train.csv")
+        data = bytearray(target.read_bytes())
+        data = bytes(data)
+        for fmt in ("<Q", "<I"):  # the zip64 extra (local header) and the central directory's 4-byte field
+            real = struct.pack(fmt, info.file_size)
+            assert real in data
+            data = data.replace(real, struct.pack(fmt, declared))
+        target.write_bytes(data)
+        with zipfile.ZipFile(target) as archive:
+            assert archive.getinfo("train.csv").file_size == declared
+
+
+def bomb(target: Path) -> None:
+    rows_zip(target, 4 << 20, declared=3 << 30)
+
+
 @dataclass(frozen=True)
 class Case:
     id: str
@@ -161,6 +193,7 @@ class Case:
     setup: Callable[[Path], None]
     message: str
     absent: tuple[str, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
 
 
 T = train_csv(60)
@@ -175,6 +208,11 @@ CASES = [
     Case("zip-missing-member", ["fetch"], local_zip_source(lambda t: competition_zip(t, {"train.csv": T, "sample_submission.csv": "x"})), "missing test.csv", (ZIP,)),
     Case("zip-escaping-member", ["fetch"], local_zip_source(escaping), "member '../../etc/x' has a path that escapes the target folder", (ZIP,)),
     Case("zip-bad-crc", ["fetch"], local_zip_source(crc_broken), "member train.csv is corrupt (CRC check failed)", (ZIP,)),
+    Case("zip-bomb-declared", ["fetch"], local_zip_source(bomb), "member train.csv declares 3,221,225,472 bytes uncompressed, past the limit of 1024 MB", (ZIP,)),
+    Case("zip-bomb-ratio", ["fetch"], local_zip_source(lambda t: rows_zip(t, 4 << 20)), "this looks like a zip bomb", (ZIP,)),
+    Case("zip-member-over-limit", ["fetch"], local_zip_source(lambda t: rows_zip(t, 3 << 20)), "past the limit of 1 MB per member (the competition's train.csv is ~73 MB", (ZIP,), (("DIGIT_PIPELINE_MAX_MEMBER_MB", "1"),)),
+    Case("zip-header-understates", ["fetch"], local_zip_source(lambda t: rows_zip(t, 3 << 20, declared=5000)), "member train.csv is corrupt (CRC check failed)", (ZIP,), (("DIGIT_PIPELINE_MAX_MEMBER_MB", "1"),)),
+    Case("zip-limit-env-bad", ["fetch"], local_zip_source(lambda t: competition_zip(t)), "DIGIT_PIPELINE_MAX_MEMBER_MB must be a whole number", (ZIP,), (("DIGIT_PIPELINE_MAX_MEMBER_MB", "lots"),)),
     Case("source-not-found", ["fetch"], lambda p: params(p, fetch={"source": "nowhere.zip"}), "fetch.source is 'nowhere.zip', which is neither", (ZIP,)),
     Case("solution-missing", ["fetch"], lambda p: params(p, fetch={"source": "sample", "solution": "gone.csv"}), "fetch.solution 'gone.csv': no such file", (ZIP,)),
     Case("solution-bad-header", ["fetch"], solution_file("Id,Digit\n1,2\n"), "answers.csv, line 1: expected the header 'ImageId,Label', found 'Id,Digit'", (ZIP,)),
@@ -196,6 +234,8 @@ CASES = [
     Case("test-narrower-than-train", ["split"], split_case(**{"test.csv": csv_text(PIXEL_COLUMNS[:700], [[0] * 700])}), "test.csv, line 1: wrong header: missing column(s) 'pixel700'", (PREPARED,)),
     Case("test-has-label-column", ["split"], split_case(**{"test.csv": T}), "test.csv, line 1: has a 'label' column, so it looks like train.csv", (PREPARED,)),
     Case("row-extra-field", ["split"], split_case(**{"train.csv": T.replace("\n", ",0\n", 3).replace(",0\n", "\n", 2)}), "train.csv: line 3: expected 785 fields to match the header, found 786", (PREPARED,)),
+    Case("train-one-digit-only", ["split"], split_case(**{"train.csv": csv_text(TRAIN_COLUMNS, [[3] + [0] * 784] * 30)}), "train.csv: no rows with label 0, 1, 2, 4, 5, 6, 7, 8, 9; a digit recognizer needs all ten", (PREPARED,)),
+    Case("train-missing-digit-7", ["split"], split_case(**{"train.csv": csv_text(TRAIN_COLUMNS, [[d] + [0] * 784 for d in (0, 1, 2, 3, 4, 5, 6, 8, 9) * 3])}), "no rows with label 7;", (PREPARED,)),
     Case("answers-for-another-test-set", ["split"], unsolved_answers, "data/raw/solution.csv has 2 rows but test.csv has 6", (PREPARED,)),
     # --- params.yaml ----------------------------------------------------------------------------
     Case("params-unknown-key", ["split"], params_case(train={"learnig_rate": 0.1}), "params.yaml.train has unknown key(s) learnig_rate", (PREPARED,)),
@@ -224,14 +264,24 @@ CASES = [
 ]
 
 
-def test_the_catalogue_covers_every_command_that_reads_user_files_and_ids_are_unique():
+def test_ids_are_unique_every_reading_command_has_cases_and_no_two_cases_share_a_message():
+    """Each row pins its own message: a fragment shared with another row could pass on the wrong error."""
     assert {case.command[0] for case in CASES} >= {"fetch", "split", "predict", "score"}
     assert len({case.id for case in CASES}) == len(CASES)
+    for case in CASES:
+        assert case.message.strip() and len(case.message) >= 12, case.id
+    # Rows that rightly get another row's message: a truncated zip and an HTML page are both "not a zip";
+    # a header that understates a member's size fails its CRC like a flipped byte does.
+    same_as_another = {"zip-not-a-zip", "zip-header-understates"}
+    messages = [case.message for case in CASES if case.id not in same_as_another]
+    assert len(set(messages)) == len(messages), [m for m in messages if messages.count(m) > 1]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_bad_input_gets_one_clear_message_and_writes_nothing(case, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
+    for name, value in case.env:
+        monkeypatch.setenv(name, value)
     case.setup(tmp_path)
     capsys.readouterr()
     assert main(case.command) == 1

@@ -63,3 +63,19 @@ def test_a_corrupt_member_fails_its_crc_check(tmp_path):
     path.write_bytes(bytes(data))
     with pytest.raises(PipelineError, match="member test.csv is corrupt"):
         check_competition_zip(path)
+
+
+def test_streaming_stops_at_the_limit_even_when_the_header_check_is_skipped(tmp_path, monkeypatch):
+    """The second guard: bytes are counted as they inflate, whatever the header said."""
+    import zipfile as _zipfile
+
+    from pipeline.core.errors import PipelineError as _Error
+    from pipeline.data import competition_zip as cz
+
+    target = tmp_path / "big.zip"
+    with _zipfile.ZipFile(target, "w", _zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("train.csv", b"0," * (1 << 20))  # 2 MB
+    monkeypatch.setenv(cz.MAX_MEMBER_MB_ENV, "1")
+    monkeypatch.setattr(cz, "_check_sizes", lambda *a: None)
+    with pytest.raises(_Error, match="inflates past 1,048,576 bytes"):
+        cz.read_member(target, "train.csv")

@@ -27,3 +27,13 @@ def test_a_class_too_small_to_stratify_is_refused_with_a_reason():
     labels = np.array([0] * 50 + [1])
     with pytest.raises(PipelineError, match="digit 1 has only 1 row"):
         split_indices(labels, 0.2, 0)
+
+
+def test_label_coverage_warns_with_the_counts_when_a_digit_is_rare_and_is_silent_when_none_is():
+    from pipeline.data.splitting import MIN_ROWS_PER_DIGIT, check_label_coverage
+
+    plenty = np.repeat(np.arange(10), MIN_ROWS_PER_DIGIT)
+    assert check_label_coverage(plenty, "t.csv") is None
+    rare = np.concatenate([plenty[plenty != 4], [4] * (MIN_ROWS_PER_DIGIT - 1)])
+    warning = check_label_coverage(rare, "t.csv")
+    assert warning.startswith("warning: t.csv: fewer than") and "digit 4 " in warning and f"4: {MIN_ROWS_PER_DIGIT - 1}" in warning

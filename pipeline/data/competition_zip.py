@@ -7,12 +7,66 @@ it would be extracted into.
 
 from __future__ import annotations
 
+import os
 import zipfile
 from pathlib import Path, PurePosixPath
 
 from pipeline.core.errors import PipelineError
 
 REQUIRED_MEMBERS = ("train.csv", "test.csv", "sample_submission.csv")
+
+# The competition's train.csv is ~73 MB (42,000 rows) and test.csv ~49 MB (28,000 rows); the default
+# limit leaves room for ten times the competition's rows. A zip bomb stops at the limit, not at the end.
+MAX_MEMBER_MB_DEFAULT = 1024
+MAX_MEMBER_MB_ENV = "DIGIT_PIPELINE_MAX_MEMBER_MB"
+# The competition's members compress about 8:1; a bomb of repeated rows compresses hundreds to one.
+MAX_RATIO = 100
+RATIO_CHECKED_ABOVE = 1 << 20
+CHUNK = 1 << 20
+
+
+def max_member_bytes() -> int:
+    raw = os.environ.get(MAX_MEMBER_MB_ENV, "").strip()
+    if not raw:
+        return MAX_MEMBER_MB_DEFAULT << 20
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise PipelineError(f"{MAX_MEMBER_MB_ENV} must be a whole number of megabytes > 0, got {raw!r}")
+    return value << 20
+
+
+def _too_big(path: Path, name: str, found: str, limit: int) -> PipelineError:
+    return PipelineError(
+        f"{path}: member {name} {found}, past the limit of {limit >> 20} MB per member (the competition's "
+        f"train.csv is ~73 MB with 42,000 rows, test.csv ~49 MB with 28,000 rows); if this file is really "
+        f"yours, raise the limit with {MAX_MEMBER_MB_ENV}=<megabytes>")
+
+
+def _check_sizes(path: Path, info: zipfile.ZipInfo, limit: int) -> None:
+    if info.file_size > limit:
+        raise _too_big(path, info.filename, f"declares {info.file_size:,} bytes uncompressed", limit)
+    if info.file_size > RATIO_CHECKED_ABOVE and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+        ratio = info.file_size / max(info.compress_size, 1)
+        raise PipelineError(
+            f"{path}: member {info.filename} inflates {ratio:.0f}:1 ({info.compress_size:,} -> {info.file_size:,} "
+            f"bytes), past the limit of {MAX_RATIO}:1 (the competition's files compress about 8:1); "
+            f"this looks like a zip bomb, refusing it")
+
+
+def _stream(archive: zipfile.ZipFile, path: Path, info: zipfile.ZipInfo, limit: int, keep: bool) -> bytes:
+    """Read one member in chunks, stopping past ``limit`` whatever its header declared; the CRC is checked at the end."""
+    parts, total = [], 0
+    with archive.open(info) as handle:
+        while chunk := handle.read(CHUNK):
+            total += len(chunk)
+            if total > limit:
+                raise _too_big(path, info.filename, f"inflates past {limit:,} bytes (more than its header declares)", limit)
+            if keep:
+                parts.append(chunk)
+    return b"".join(parts)
 
 
 def _unsafe(name: str) -> bool:
@@ -39,13 +93,25 @@ def check_competition_zip(path: str | Path) -> None:
             if missing:
                 found = ", ".join(names[:6]) or "nothing"
                 raise PipelineError(f"{path}: missing {', '.join(missing)} (expected {', '.join(REQUIRED_MEMBERS)}; found {found})")
-            bad = archive.testzip()
-            if bad is not None:
-                raise PipelineError(f"{path}: member {bad} is corrupt (CRC check failed); download it again")
-    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+            limit = max_member_bytes()
+            for info in archive.infolist():
+                _check_sizes(path, info, limit)
+            for info in archive.infolist():
+                try:
+                    _stream(archive, path, info, limit, keep=False)
+                except zipfile.BadZipFile as exc:
+                    if "CRC" in str(exc):
+                        raise PipelineError(f"{path}: member {info.filename} is corrupt (CRC check failed); download it again") from None
+                    raise
+    except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as exc:
         raise PipelineError(f"{path}: damaged zip archive ({exc}); download it again") from None
 
 
 def read_member(path: str | Path, member: str) -> bytes:
+    """The bytes of ``member``, read under the same size limits as the check."""
+    path = Path(path)
+    limit = max_member_bytes()
     with zipfile.ZipFile(path) as archive:
-        return archive.read(member)
+        info = archive.getinfo(member)
+        _check_sizes(path, info, limit)
+        return _stream(archive, path, info, limit, keep=True)

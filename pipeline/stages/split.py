@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from pipeline.core import paths
@@ -11,7 +13,7 @@ from pipeline.core.config import load_params
 from pipeline.data.digits_csv import parse_digits_csv
 from pipeline.core.errors import PipelineError
 from pipeline.core.progress import Progress
-from pipeline.data.splitting import split_indices
+from pipeline.data.splitting import check_label_coverage, split_indices
 from pipeline.submissions.format import parse_submission
 
 
@@ -21,8 +23,11 @@ def run(args) -> int:
     with Progress(2, "split: parse", unit="files") as progress:
         pixels, labels = parse_digits_csv(read_member(paths.COMPETITION_ZIP, "train.csv"), "train.csv", labelled=True)
         progress.update(1, train_rows=len(pixels))
+        warning = check_label_coverage(labels, "train.csv")
         test_pixels, _ = parse_digits_csv(read_member(paths.COMPETITION_ZIP, "test.csv"), "test.csv", labelled=False)
         progress.update(1, test_rows=len(test_pixels))
+    if warning:
+        print(warning, file=sys.stderr)
     test = {"X": test_pixels}
     if paths.RAW_SOLUTION.exists():
         _, answers = parse_submission(paths.RAW_SOLUTION.read_bytes(), str(paths.RAW_SOLUTION))
