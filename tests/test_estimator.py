@@ -13,11 +13,47 @@ from pipeline.model.estimator import DigitNetClassifier, TrainingDiverged
 from pipeline.model.model_file import load_model, save_model
 
 
-@parametrize_with_checks([DigitNetClassifier(hidden_layer_sizes=(16,), max_iter=60, learning_rate=0.01)])
+@parametrize_with_checks([DigitNetClassifier()])
 def test_scikit_learn_estimator_checks(estimator, check):
-    # Every check of scikit-learn's suite runs; none is excluded. (check_array_api_input skips
-    # itself unless SCIPY_ARRAY_API is set: the network is NumPy-only by design.)
+    # Every check of scikit-learn's suite runs, on the DEFAULT parameters (those of params.yaml:
+    # 512 wide, its iterations, shifts on 28 x 28 inputs); none is excluded. (check_array_api_input
+    # skips itself unless SCIPY_ARRAY_API is set: the network is NumPy-only by design.)
     check(estimator)
+
+
+def test_a_rows_answer_does_not_depend_on_its_batch():
+    # 784 features and the default width: the shapes where float32 products blocked differently.
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 256, size=(300, 784)).astype(np.uint8)
+    y = np.arange(300) % 10
+    model = DigitNetClassifier(max_iter=3, n_shift_groups=4).fit(x, y)
+    for method in ("predict_proba", "decision_function", "predict"):
+        batch = getattr(model, method)(x)
+        alone = np.concatenate([getattr(model, method)(x[i:i + 1]) for i in range(0, 300, 7)])
+        odd = getattr(model, method)(x[:77])
+        np.testing.assert_allclose(alone, batch[::7], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(odd, batch[:77], rtol=1e-12, atol=1e-12)
+
+
+def test_decision_function_follows_scikit_learns_shapes():
+    x, y = blobs()
+    model = DigitNetClassifier(hidden_layer_sizes=(8,), max_iter=20).fit(x, y)
+    np.testing.assert_array_equal(model.decision_function(x), model.decision_function_logits(x))
+    binary = DigitNetClassifier(hidden_layer_sizes=(8,), max_iter=20).fit(x, y % 2)
+    logits = binary.decision_function_logits(x)
+    np.testing.assert_allclose(binary.decision_function(x), logits[:, 1] - logits[:, 0])
+    assert ((binary.decision_function(x) > 0) == (binary.predict(x) == 1)).all()
+
+
+def test_auto_image_shape_shifts_digits_only():
+    x, y = blobs()  # 64 features: not digits, so not shifted
+    assert DigitNetClassifier(hidden_layer_sizes=(8,), max_iter=2).fit(x, y).image_shape_ is None
+    digits = np.zeros((20, 784), np.uint8)
+    digits[:, ::3] = 200
+    model = DigitNetClassifier(hidden_layer_sizes=(8,), max_iter=2, n_shift_groups=2).fit(digits, np.arange(20) % 2)
+    assert model.image_shape_ == (28, 28)
+    assert DigitNetClassifier(hidden_layer_sizes=(8,), max_iter=2, augment_shift=0).fit(
+        digits, np.arange(20) % 2).image_shape_ is None
 
 
 def blobs(n=300, d=64, classes=4, seed=0):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from pipeline.model import nn
-from pipeline.model.full_batch import FullBatchGradient
+from pipeline.model.full_batch import FullBatchGradient, available_cores
 
 
 def reference_loss(layers, x, targets, weight_decay=0.0):
@@ -165,3 +165,12 @@ def test_thread_limit_variables_cap_the_workers():
     assert available_cores({"OMP_NUM_THREADS": "1"}) == 1
     assert available_cores({"OPENBLAS_NUM_THREADS": str(cores + 5)}) == cores
     assert available_cores({"OMP_NUM_THREADS": "", "MKL_NUM_THREADS": "junk"}) == cores
+
+
+def test_small_work_stays_on_one_thread_large_work_uses_the_cores():
+    from pipeline.model.full_batch import MIN_THREADED_WORK, auto_workers
+
+    env = {}
+    assert auto_workers(10, [4, 8, 3], env) == 1
+    rows = MIN_THREADED_WORK // (784 * 512 + 512 * 10) + 1
+    assert auto_workers(rows, [784, 512, 10], env) == available_cores(env)

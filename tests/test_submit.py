@@ -55,8 +55,9 @@ def test_default_message_says_what_was_submitted(project, env, fake_kaggle):
     result = submit(project, env)
     assert result.returncode == 0, result.stderr
     [sub] = fake_kaggle.submissions.values()
-    # no git repository here: "no-git"; params from params.yaml; validation accuracy from metrics/train.json
-    assert sub["description"] == "no-git hidden [64] adam lr 0.001 cosine 60 it, val acc 0.9123"
+    # no git repository here: "no-git"; params from params.yaml (its rate, not a default's);
+    # validation accuracy from metrics/train.json
+    assert sub["description"] == "no-git hidden [64] adam lr 0.002 cosine 60 it, val acc 0.9123"
     assert ledger_rows(project)[0]["message"] == sub["description"]
 
 

@@ -45,7 +45,7 @@ class SplitParams:
 class TrainParams:
     hidden_layers: tuple[int, ...] = (512,)
     optimizer: str = "adam"
-    learning_rate: float = 0.001
+    learning_rate: float = 0.003
     lr_schedule: str = "cosine"
     warmup_iterations: int = 0
     iterations: int = 1000

@@ -28,6 +28,17 @@ from pipeline.model.nn import Layers, l2_penalty, shift_slices
 THREAD_LIMITS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
+# Below this many multiply-adds per update, handing groups to worker threads costs more than it
+# saves (a thread hand-off is tens of microseconds, far more on a busy machine).
+MIN_THREADED_WORK = 2_000_000
+
+
+def auto_workers(n: int, sizes: list[int], environ=os.environ) -> int:
+    """Worker threads worth using for ``n`` rows through layer ``sizes``: one per core, or one for small work."""
+    work = n * sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    return available_cores(environ) if work >= MIN_THREADED_WORK else 1
+
+
 def available_cores(environ=os.environ) -> int:
     """The cores this process may use, or fewer when a thread-limit variable (OMP_NUM_THREADS...) says so."""
     try:
@@ -64,7 +75,7 @@ class FullBatchGradient:
         bounds = np.linspace(0, n, min(n_groups, n) + 1).astype(int)
         self.groups = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
         self.local_targets = [(np.arange(g.stop - g.start), targets[g]) for g in self.groups]
-        self.workers = max(1, min(workers or available_cores(), len(self.groups)))
+        self.workers = max(1, min(workers or auto_workers(n, sizes), len(self.groups)))
         # Row-wise buffers, written group by group: post-ReLU outputs (then logits) and dLoss/dZ.
         self.acts = [np.empty((n, width), dtype) for width in sizes[1:]]
         self.deltas = [np.empty((n, width), dtype) for width in sizes[1:]]
