@@ -16,7 +16,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from pipeline.core.config import TrainParams
-from pipeline.model import nn
+from pipeline.model import nn, warps
 from pipeline.model.full_batch import FullBatchGradient, auto_workers
 from pipeline.model.optim import Optimizer, learning_rate_at
 
@@ -30,7 +30,9 @@ PARAM_KEYS = {
     "max_iter": "iterations", "lr_schedule": "lr_schedule", "warmup_iterations": "warmup_iterations",
     "momentum": "momentum", "beta1": "beta1", "beta2": "beta2", "weight_decay": "weight_decay",
     "augment_shift": "augment_shift", "n_shift_groups": "augment_groups", "random_state": "seed",
-    "eval_every": "eval_every",
+    "eval_every": "eval_every", "augment_rotate_degrees": "augment_rotate_degrees",
+    "augment_scale": "augment_scale", "augment_shear_degrees": "augment_shear_degrees",
+    "augment_elastic_alpha": "augment_elastic_alpha", "augment_elastic_sigma": "augment_elastic_sigma",
 }
 _D = TrainParams()
 MNIST_SHAPE = (28, 28)  # image_shape="auto": the digits' shape; other inputs are not taken for images
@@ -58,7 +60,10 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
                  max_iter=_D.iterations, lr_schedule=_D.lr_schedule, warmup_iterations=_D.warmup_iterations,
                  momentum=_D.momentum, beta1=_D.beta1, beta2=_D.beta2, weight_decay=_D.weight_decay,
                  augment_shift=_D.augment_shift, image_shape="auto", n_shift_groups=_D.augment_groups,
-                 random_state=_D.seed, eval_every=_D.eval_every):
+                 random_state=_D.seed, eval_every=_D.eval_every,
+                 augment_rotate_degrees=_D.augment_rotate_degrees, augment_scale=_D.augment_scale,
+                 augment_shear_degrees=_D.augment_shear_degrees, augment_elastic_alpha=_D.augment_elastic_alpha,
+                 augment_elastic_sigma=_D.augment_elastic_sigma):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.optimizer = optimizer
         self.learning_rate = learning_rate
@@ -74,6 +79,11 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         self.n_shift_groups = n_shift_groups
         self.random_state = random_state
         self.eval_every = eval_every
+        self.augment_rotate_degrees = augment_rotate_degrees
+        self.augment_scale = augment_scale
+        self.augment_shear_degrees = augment_shear_degrees
+        self.augment_elastic_alpha = augment_elastic_alpha
+        self.augment_elastic_sigma = augment_elastic_sigma
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, X, y, eval_set=None, callback: Callable[[dict], None] | None = None):
@@ -100,7 +110,10 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         targets = targets[order]
         sizes = [x.shape[1], *hidden, len(self.classes_)]
         self.layers_ = nn.he_init(rng, sizes, DTYPE)
-        self.image_shape_ = self._image_shape(x.shape[1]) if self.augment_shift > 0 else None
+        ranges = warps.WarpRanges(float(self.augment_shift), self.augment_rotate_degrees, self.augment_scale,
+                                  self.augment_shear_degrees, self.augment_elastic_alpha, self.augment_elastic_sigma)
+        warping = any(v > 0 for v in (ranges.rotate_degrees, ranges.scale, ranges.shear_degrees, ranges.elastic_alpha))
+        self.image_shape_ = self._image_shape(x.shape[1]) if self.augment_shift > 0 or warping else None
         shifting = self.image_shape_ is not None
         # Without shifts the groups are only units of work for the cores: one per worker thread.
         groups = self.n_shift_groups if shifting else auto_workers(len(x), sizes)
@@ -116,9 +129,13 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         # Divergence is caught below and reported with its iteration; NumPy's overflow warnings would only add noise.
         with engine, engine.single_threaded_blas(), np.errstate(over="ignore", invalid="ignore"):
             for step in range(self.max_iter):
-                shifts = (rng.integers(-self.augment_shift, self.augment_shift + 1, size=(len(engine.groups), 2))
-                          if shifting else None)
-                loss, accuracy, grads = engine(self.layers_, shifts)
+                shifts = group_warps = None
+                if shifting and warping:
+                    group_warps = [warps.random_warp(rng, self.image_shape_, ranges).astype(DTYPE)
+                                   for _ in engine.groups]
+                elif shifting:
+                    shifts = rng.integers(-self.augment_shift, self.augment_shift + 1, size=(len(engine.groups), 2))
+                loss, accuracy, grads = engine(self.layers_, shifts, group_warps)
                 if not np.isfinite(loss):
                     raise TrainingDiverged(
                         f"training diverged at iteration {step + 1}: the loss is {loss} "
@@ -157,11 +174,12 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         """The output layer's logits, one column per class, computed in float64.
 
         float32 products are blocked differently for different batch sizes, which moved a row's
-        probabilities by ~1e-7 with its batch; in float64 that noise is far below any answer.
+        probabilities by ~1e-7 with its batch. Each row also goes through its own product
+        (``nn.forward_rowwise``), so its answer is the same, bit for bit, alone or in any batch.
         """
         check_is_fitted(self)
         layers = [(w.astype(np.float64), b.astype(np.float64)) for w, b in self.layers_]
-        return nn.forward(layers, self._scaled(X, np.float64))
+        return nn.forward_rowwise(layers, self._scaled(X, np.float64))
 
     def decision_function(self, X) -> np.ndarray:
         """scikit-learn's convention: the logits, or for two classes the margin of the second."""
