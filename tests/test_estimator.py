@@ -139,3 +139,31 @@ def test_works_in_cross_validation_and_grid_search():
     search = GridSearchCV(DigitNetClassifier(hidden_layer_sizes=(8,), max_iter=40),
                           {"learning_rate": [1e-5, 0.01]}, cv=2).fit(x, y)
     assert search.best_params_ == {"learning_rate": 0.01}
+
+
+def test_augmented_examples_show_the_training_augmentation():
+    from pipeline.model import nn
+
+    rng = np.random.default_rng(0)
+    digits = rng.integers(0, 256, size=(6, 784)).astype(np.float64)
+    off = DigitNetClassifier(augment_shift=0)
+    np.testing.assert_array_equal(off.augmented_examples(digits), digits)
+    shifted = DigitNetClassifier(augment_shift=2).augmented_examples(digits, seed=1)
+    for row, out in zip(digits, shifted):  # each row is one of the allowed integer shifts of itself
+        assert any(np.array_equal(out, nn.shift_images(row[None], dy, dx, (28, 28))[0])
+                   for dy in range(-2, 3) for dx in range(-2, 3))
+    warped = DigitNetClassifier(augment_rotate_degrees=10, augment_elastic_alpha=1.0)
+    a, b = warped.augmented_examples(digits, seed=3), warped.augmented_examples(digits, seed=3)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, digits) and a.min() >= 0 and a.max() <= 255
+
+
+def test_warped_training_is_reproducible_and_differs_from_shifts(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, size=(60, 784)).astype(np.uint8)
+    y = np.arange(60) % 3
+    kw = dict(hidden_layer_sizes=(8,), max_iter=3, n_shift_groups=3, augment_shift=1)
+    a = model_bytes(DigitNetClassifier(augment_rotate_degrees=10, **kw).fit(x, y), tmp_path, "a.npz")
+    b = model_bytes(DigitNetClassifier(augment_rotate_degrees=10, **kw).fit(x, y), tmp_path, "b.npz")
+    c = model_bytes(DigitNetClassifier(**kw).fit(x, y), tmp_path, "c.npz")
+    assert a == b and a != c

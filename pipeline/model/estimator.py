@@ -110,9 +110,7 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         targets = targets[order]
         sizes = [x.shape[1], *hidden, len(self.classes_)]
         self.layers_ = nn.he_init(rng, sizes, DTYPE)
-        ranges = warps.WarpRanges(float(self.augment_shift), self.augment_rotate_degrees, self.augment_scale,
-                                  self.augment_shear_degrees, self.augment_elastic_alpha, self.augment_elastic_sigma)
-        warping = any(v > 0 for v in (ranges.rotate_degrees, ranges.scale, ranges.shear_degrees, ranges.elastic_alpha))
+        ranges, warping = self._ranges(), self._warping()
         self.image_shape_ = self._image_shape(x.shape[1]) if self.augment_shift > 0 or warping else None
         shifting = self.image_shape_ is not None
         # Without shifts the groups are only units of work for the cores: one per worker thread.
@@ -159,6 +157,27 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"augment_shift needs images: image_shape {self.image_shape} does not "
                              f"match {n_features} features")
         return tuple(int(v) for v in self.image_shape)
+
+    def augmented_examples(self, X, seed: int = 0) -> np.ndarray:
+        """``X`` (rows of images) as training shows them: each row with its own fresh random warp
+        or shift from this model's augmentation params (unchanged when augmentation is off)."""
+        X = np.asarray(X, dtype=np.float64)
+        shape = self._image_shape(X.shape[1]) if self.augment_shift > 0 or self._warping() else None
+        if shape is None:
+            return X.copy()
+        rng = np.random.default_rng(seed)
+        if self._warping():
+            return np.stack([warps.random_warp(rng, shape, self._ranges()) @ row for row in X])
+        moves = rng.integers(-self.augment_shift, self.augment_shift + 1, size=(len(X), 2))
+        return np.concatenate([nn.shift_images(row[None], int(dy), int(dx), shape) for row, (dy, dx) in zip(X, moves)])
+
+    def _ranges(self) -> warps.WarpRanges:
+        return warps.WarpRanges(float(self.augment_shift), self.augment_rotate_degrees, self.augment_scale,
+                                self.augment_shear_degrees, self.augment_elastic_alpha, self.augment_elastic_sigma)
+
+    def _warping(self) -> bool:
+        r = self._ranges()
+        return any(v > 0 for v in (r.rotate_degrees, r.scale, r.shear_degrees, r.elastic_alpha))
 
     def _scaled(self, X, dtype=DTYPE) -> np.ndarray:
         X = validate_data(self, X, dtype="numeric", reset=False)
