@@ -27,12 +27,17 @@ def interpolation_matrix(shape: tuple[int, int], rows: np.ndarray, cols: np.ndar
     r0, c0 = np.floor(rows), np.floor(cols)
     fr, fc = rows - r0, cols - c0
     r0, c0 = r0.astype(np.int64), c0.astype(np.int64)
-    out = np.repeat(np.arange(h * w), 4)
     rr = np.stack([r0, r0, r0 + 1, r0 + 1], axis=1).ravel()
     cc = np.stack([c0, c0 + 1, c0, c0 + 1], axis=1).ravel()
     weights = np.stack([(1 - fr) * (1 - fc), (1 - fr) * fc, fr * (1 - fc), fr * fc], axis=1).ravel()
-    inside = (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w) & (weights != 0)
-    return scipy.sparse.csr_matrix((weights[inside], (out[inside], (rr * w + cc)[inside])), shape=(h * w, h * w))
+    inside = (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
+    # Built as CSR directly (4 slots a row, in order; a neighbour outside the image keeps a zero
+    # weight on pixel 0), which is several times faster than going through COO, then pruned.
+    columns = np.where(inside, rr * w + cc, 0)
+    t = scipy.sparse.csr_matrix((np.where(inside, weights, 0.0), columns, np.arange(0, 4 * h * w + 1, 4)),
+                                shape=(h * w, h * w))
+    t.eliminate_zeros()
+    return t
 
 
 def warp_matrix(shape: tuple[int, int], matrix: np.ndarray, offset: np.ndarray,
