@@ -37,6 +37,17 @@ def test_a_rows_answer_does_not_depend_on_its_batch():
         np.testing.assert_array_equal(odd, batch[:37])
 
 
+def test_inference_runs_in_float64():
+    # float32 weights, but the products of prediction in float64: within 1e-12 of a float64 reference
+    rng = np.random.default_rng(2)
+    x = rng.integers(0, 256, size=(50, 784)).astype(np.uint8)
+    model = DigitNetClassifier(hidden_layer_sizes=(64,), max_iter=3, n_shift_groups=2).fit(x, np.arange(50) % 10)
+    layers = [(w.astype(np.float64), b.astype(np.float64)) for w, b in model.layers_]
+    reference = nn.forward(layers, x.astype(np.float64) * model.input_scale_)
+    assert model.predict_proba(x).dtype == np.float64
+    np.testing.assert_allclose(model.decision_function(x), reference, rtol=1e-12, atol=1e-12)
+
+
 def test_forward_rowwise_is_forward():
     rng = np.random.default_rng(1)
     layers = nn.he_init(rng, [20, 16, 8, 3], np.float64)
