@@ -58,3 +58,24 @@ def test_load_params_reports_missing_file_and_bad_yaml(tmp_path):
 def test_train_params_check_rejects_warmup_longer_than_training():
     with pytest.raises(PipelineError, match="warmup_iterations"):
         TrainParams(iterations=10, warmup_iterations=10).check("params.yaml.train")
+
+
+def test_defaults_are_written_once_params_yaml_typed_params_and_the_estimator_agree():
+    import dataclasses
+    import inspect
+
+    import yaml
+
+    from pipeline.model.estimator import PARAM_KEYS, DigitNetClassifier
+
+    defaults = TrainParams()
+    written = yaml.safe_load(open("params.yaml", encoding="utf-8"))["train"]
+    # params.yaml lists every train key, each at TrainParams's default ...
+    assert set(written) == {f.name for f in dataclasses.fields(TrainParams)}
+    assert parse_params({"train": written}).train == defaults
+    # ... and the estimator's constructor defaults are the same values under scikit-learn's names.
+    signature = inspect.signature(DigitNetClassifier).parameters
+    assert set(PARAM_KEYS.values()) == {f.name for f in dataclasses.fields(TrainParams)}
+    for name, key in PARAM_KEYS.items():
+        value = signature[name].default
+        assert (tuple(value) if isinstance(value, (list, tuple)) else value) == getattr(defaults, key), name

@@ -9,15 +9,72 @@ import pytest
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from pipeline.model import nn
 from pipeline.model.estimator import DigitNetClassifier, TrainingDiverged
 from pipeline.model.model_file import load_model, save_model
 
 
-@parametrize_with_checks([DigitNetClassifier(hidden_layer_sizes=(16,), max_iter=60, learning_rate=0.01)])
+@parametrize_with_checks([DigitNetClassifier()])
 def test_scikit_learn_estimator_checks(estimator, check):
-    # Every check of scikit-learn's suite runs; none is excluded. (check_array_api_input skips
-    # itself unless SCIPY_ARRAY_API is set: the network is NumPy-only by design.)
+    # Every check of scikit-learn's suite runs, on the DEFAULT parameters (those of params.yaml:
+    # 512 wide, its iterations, shifts on 28 x 28 inputs); none is excluded. (check_array_api_input
+    # skips itself unless SCIPY_ARRAY_API is set: the network is NumPy-only by design.)
     check(estimator)
+
+
+def test_a_rows_answer_does_not_depend_on_its_batch():
+    # 784 features and the default width: the shapes where float32 products blocked differently.
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 256, size=(300, 784)).astype(np.uint8)
+    y = np.arange(300) % 10
+    model = DigitNetClassifier(max_iter=3, n_shift_groups=4).fit(x, y)
+    for method in ("predict_proba", "decision_function", "predict"):
+        batch = getattr(model, method)(x)
+        alone = np.concatenate([getattr(model, method)(x[i:i + 1]) for i in range(0, 300, 7)])
+        odd = getattr(model, method)(x[:37])
+        # equal, not close: the same image gets the same answer, bit for bit
+        np.testing.assert_array_equal(alone, batch[::7])
+        np.testing.assert_array_equal(odd, batch[:37])
+
+
+def test_inference_runs_in_float64():
+    # float32 weights, but the products of prediction in float64: within 1e-12 of a float64 reference
+    rng = np.random.default_rng(2)
+    x = rng.integers(0, 256, size=(50, 784)).astype(np.uint8)
+    model = DigitNetClassifier(hidden_layer_sizes=(64,), max_iter=3, n_shift_groups=2).fit(x, np.arange(50) % 10)
+    layers = [(w.astype(np.float64), b.astype(np.float64)) for w, b in model.layers_]
+    reference = nn.forward(layers, x.astype(np.float64) * model.input_scale_)
+    assert model.predict_proba(x).dtype == np.float64
+    np.testing.assert_allclose(model.decision_function(x), reference, rtol=1e-12, atol=1e-12)
+
+
+def test_forward_rowwise_is_forward():
+    rng = np.random.default_rng(1)
+    layers = nn.he_init(rng, [20, 16, 8, 3], np.float64)
+    layers = [(w, rng.standard_normal(b.shape)) for w, b in layers]
+    x = rng.standard_normal((11, 20))
+    np.testing.assert_allclose(nn.forward_rowwise(layers, x), nn.forward(layers, x), rtol=1e-12, atol=1e-12)
+
+
+def test_decision_function_follows_scikit_learns_shapes():
+    x, y = blobs()
+    model = DigitNetClassifier(hidden_layer_sizes=(8,), max_iter=20).fit(x, y)
+    np.testing.assert_array_equal(model.decision_function(x), model.decision_function_logits(x))
+    binary = DigitNetClassifier(hidden_layer_sizes=(8,), max_iter=20).fit(x, y % 2)
+    logits = binary.decision_function_logits(x)
+    np.testing.assert_allclose(binary.decision_function(x), logits[:, 1] - logits[:, 0])
+    assert ((binary.decision_function(x) > 0) == (binary.predict(x) == 1)).all()
+
+
+def test_auto_image_shape_shifts_digits_only():
+    x, y = blobs()  # 64 features: not digits, so not shifted
+    assert DigitNetClassifier(hidden_layer_sizes=(8,), max_iter=2).fit(x, y).image_shape_ is None
+    digits = np.zeros((20, 784), np.uint8)
+    digits[:, ::3] = 200
+    model = DigitNetClassifier(hidden_layer_sizes=(8,), max_iter=2, n_shift_groups=2).fit(digits, np.arange(20) % 2)
+    assert model.image_shape_ == (28, 28)
+    assert DigitNetClassifier(hidden_layer_sizes=(8,), max_iter=2, augment_shift=0).fit(
+        digits, np.arange(20) % 2).image_shape_ is None
 
 
 def blobs(n=300, d=64, classes=4, seed=0):
@@ -93,3 +150,34 @@ def test_works_in_cross_validation_and_grid_search():
     search = GridSearchCV(DigitNetClassifier(hidden_layer_sizes=(8,), max_iter=40),
                           {"learning_rate": [1e-5, 0.01]}, cv=2).fit(x, y)
     assert search.best_params_ == {"learning_rate": 0.01}
+
+
+def test_augmented_examples_show_the_training_augmentation():
+    from pipeline.model import nn
+
+    rng = np.random.default_rng(0)
+    digits = rng.integers(0, 256, size=(6, 784)).astype(np.float64)
+    off = DigitNetClassifier(augment_shift=0)
+    np.testing.assert_array_equal(off.augmented_examples(digits), digits)
+    shifted = DigitNetClassifier(augment_shift=2).augmented_examples(digits, seed=1)
+    for row, out in zip(digits, shifted):  # each row is one of the allowed integer shifts of itself
+        assert any(np.array_equal(out, nn.shift_images(row[None], dy, dx, (28, 28))[0])
+                   for dy in range(-2, 3) for dx in range(-2, 3))
+    warped = DigitNetClassifier(augment_rotate_degrees=10, augment_elastic_alpha=1.0)
+    a, b = warped.augmented_examples(digits, seed=3), warped.augmented_examples(digits, seed=3)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, digits) and a.min() >= 0 and a.max() <= 255
+
+
+def test_warped_training_is_reproducible_and_differs_from_shifts(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, size=(60, 784)).astype(np.uint8)
+    y = np.arange(60) % 3
+    kw = dict(hidden_layer_sizes=(8,), max_iter=3, n_shift_groups=3, augment_shift=1)
+    warped = DigitNetClassifier(augment_rotate_degrees=10, **kw).fit(x, y)
+    a = model_bytes(warped, tmp_path, "a.npz")
+    b = model_bytes(DigitNetClassifier(augment_rotate_degrees=10, **kw).fit(x, y), tmp_path, "b.npz")
+    shifted = DigitNetClassifier(**kw).fit(x, y)
+    assert a == b
+    # the weights, not only the saved params, differ: the warps really were trained on
+    assert not np.array_equal(warped.layers_[0][0], shifted.layers_[0][0])

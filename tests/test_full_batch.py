@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from pipeline.model import nn
-from pipeline.model.full_batch import FullBatchGradient
+from pipeline.model.full_batch import FullBatchGradient, available_cores
 
 
 def reference_loss(layers, x, targets, weight_decay=0.0):
@@ -165,3 +165,35 @@ def test_thread_limit_variables_cap_the_workers():
     assert available_cores({"OMP_NUM_THREADS": "1"}) == 1
     assert available_cores({"OPENBLAS_NUM_THREADS": str(cores + 5)}) == cores
     assert available_cores({"OMP_NUM_THREADS": "", "MKL_NUM_THREADS": "junk"}) == cores
+
+
+def test_small_work_stays_on_one_thread_large_work_uses_the_cores():
+    from pipeline.model.full_batch import MIN_THREADED_WORK, auto_workers
+
+    env = {}
+    assert auto_workers(10, [4, 8, 3], env) == 1
+    rows = MIN_THREADED_WORK // (784 * 512 + 512 * 10) + 1
+    assert auto_workers(rows, [784, 512, 10], env) == available_cores(env)
+
+
+def test_warped_training_matches_finite_differences_on_warped_images():
+    """Each group's images are warped by its own T (rotation, scale, shear, elastic); the engine
+    warps the first layer's weights instead, and its gradient must be the images' gradient."""
+    from pipeline.model import warps
+
+    shape, sizes, n_groups = (5, 6), [30, 6, 3], 3
+    x, targets, layers = small_problem(sizes, n=12, seed=4)
+    rng = np.random.default_rng(0)
+    ranges = warps.WarpRanges(translate=1.0, rotate_degrees=20, scale=0.2, shear_degrees=10,
+                              elastic_alpha=1.0, elastic_sigma=2.0)
+    ts = [warps.random_warp(rng, shape, ranges) for _ in range(n_groups)]
+    engine = FullBatchGradient(x, targets, sizes, 0.01, image_shape=shape, n_groups=n_groups)
+    # The reference warps the pixels, densely, sharing no code with the engine's weight-space path.
+    warped = np.concatenate([x[group] @ t.toarray().T for group, t in zip(engine.groups, ts)])
+    loss, accuracy, grads = engine(layers, warps=ts)
+    f = lambda: reference_loss(layers, warped, targets, 0.01)  # noqa: E731
+    assert loss == pytest.approx(f(), rel=1e-12)
+    assert accuracy == np.mean(nn.forward(layers, warped).argmax(axis=1) == targets)
+    for (w, b), (grad_w, grad_b) in zip(layers, grads):
+        np.testing.assert_allclose(grad_w, numeric_gradient(f, w), rtol=1e-5, atol=1e-8)
+        np.testing.assert_allclose(grad_b, numeric_gradient(f, b), rtol=1e-5, atol=1e-8)

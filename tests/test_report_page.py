@@ -80,7 +80,9 @@ def inputs_from_tiny_model(history) -> ReportInputs:
         train_metrics={"validation_accuracy": 0.85, "train_accuracy": 0.9, "iterations": 15, "train_seconds": 0.2},
         predict_metrics={"test_rows": 40, "test_accuracy": 0.8},
         params=[("train.hidden_layers", (12,)), ("train.learning_rate", 0.01)],
-        source={"kind": "sample", "origin": "synthetic"}, history=history)
+        source={"kind": "sample", "origin": "synthetic"}, history=history,
+        augmented=model.set_params(augment_shift=2).augmented_examples(validation["X"][:8]),
+        augmentation="shift up to 2 px")
 
 
 @pytest.fixture(scope="module")
@@ -99,9 +101,9 @@ def test_page_parses_and_embeds_every_picture(report_with_history):
     assert_self_contained(text, collector)
     images = [attrs for tag, attrs in collector.tags if tag == "img"]
     pngs = {name: data for name, data in report_with_history.items() if str(name).endswith(".png")}
-    assert sorted(pngs) == ["confusion.png", "curves.png", "first_layer.png", "mistakes.png",
+    assert sorted(pngs) == ["augmented.png", "confusion.png", "curves.png", "first_layer.png", "mistakes.png",
                             "per_class.png", "score_history.png"]
-    assert len(images) == len(pngs) == 6
+    assert len(images) == len(pngs) == 7
     embedded = [base64.b64decode(img["src"].split(",", 1)[1]) for img in images]
     assert sorted(embedded) == sorted(pngs.values())  # the page shows exactly the files written
     for img, data in zip(images, embedded):
@@ -110,7 +112,7 @@ def test_page_parses_and_embeds_every_picture(report_with_history):
         assert img["alt"]
     assert collector.h2 == ["Headline metrics", "Training curves", "Confusion matrix",
                             "Per-class precision and recall", "Most confident mistakes",
-                            "What the first layer learned", "Score history"]
+                            "What the first layer learned", "What the network was shown", "Score history"]
 
 
 def test_page_shows_metrics_params_and_escapes_ledger_text(report_with_history):
@@ -128,7 +130,7 @@ def test_page_shows_metrics_params_and_escapes_ledger_text(report_with_history):
 def test_without_ledger_or_submissions_the_page_says_so():
     for history, note in ((None, "No submission ledger yet"), ([], "has no submissions yet")):
         files = build_report(inputs_from_tiny_model(history))
-        assert "score_history.png" not in files and len(files) == 6
+        assert "score_history.png" not in files and len(files) == 7
         text = files["index.html"].decode()
         assert note in text
         assert_self_contained(text, parse(text))

@@ -16,7 +16,7 @@ from pipeline.model.estimator import DigitNetClassifier
 from pipeline.model.model_file import save_model
 from report_support import SAMPLE_LEDGER, ledger, write_project
 
-PNGS = ["confusion.png", "curves.png", "first_layer.png", "mistakes.png", "per_class.png"]
+PNGS = ["augmented.png", "confusion.png", "curves.png", "first_layer.png", "mistakes.png", "per_class.png"]
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def test_writes_page_and_images_deterministically(project, capsys):
     assert main(["report"]) == 0
     first = written(project)
     assert sorted(first) == sorted(PNGS + ["index.html"])
-    assert "report: wrote reports/index.html and 5 images" in capsys.readouterr().out
+    assert "report: wrote reports/index.html and 6 images" in capsys.readouterr().out
     assert b"No submission ledger yet" in first["index.html"]
     assert main(["report"]) == 0
     assert written(project) == first  # same inputs, same bytes: dvc.lock does not churn

@@ -45,7 +45,7 @@ class SplitParams:
 class TrainParams:
     hidden_layers: tuple[int, ...] = (512,)
     optimizer: str = "adam"
-    learning_rate: float = 0.001
+    learning_rate: float = 0.003
     lr_schedule: str = "cosine"
     warmup_iterations: int = 0
     iterations: int = 1000
@@ -55,6 +55,13 @@ class TrainParams:
     weight_decay: float = 0.0
     augment_shift: int = 2
     augment_groups: int = 16
+    # Warps drawn per group and iteration (all 0: integer shifts only). With any of them on,
+    # augment_shift is a sub-pixel translation range and the shift is one part of a bilinear warp.
+    augment_rotate_degrees: float = 0.0
+    augment_scale: float = 0.0          # zoom factor in [1 - x, 1 + x]
+    augment_shear_degrees: float = 0.0
+    augment_elastic_alpha: float = 0.0  # largest elastic displacement, pixels
+    augment_elastic_sigma: float = 4.0  # smoothness of the elastic field, pixels
     seed: int = 0
     eval_every: int = 10
 
@@ -75,6 +82,14 @@ class TrainParams:
         _require(self.weight_decay >= 0, where, "weight_decay", "must be >= 0", self.weight_decay)
         _require(0 <= self.augment_shift <= 4, where, "augment_shift", "must be between 0 and 4 pixels", self.augment_shift)
         _require(self.augment_groups > 0, where, "augment_groups", "must be > 0", self.augment_groups)
+        _require(0 <= self.augment_rotate_degrees <= 45, where, "augment_rotate_degrees",
+                 "must be between 0 and 45", self.augment_rotate_degrees)
+        _require(0 <= self.augment_scale < 0.5, where, "augment_scale", "must be >= 0 and below 0.5", self.augment_scale)
+        _require(0 <= self.augment_shear_degrees <= 45, where, "augment_shear_degrees",
+                 "must be between 0 and 45", self.augment_shear_degrees)
+        _require(0 <= self.augment_elastic_alpha <= 8, where, "augment_elastic_alpha",
+                 "must be between 0 and 8 pixels", self.augment_elastic_alpha)
+        _require(self.augment_elastic_sigma > 0, where, "augment_elastic_sigma", "must be > 0", self.augment_elastic_sigma)
         _require(self.seed >= 0, where, "seed", "must be >= 0", self.seed)
         _require(self.eval_every > 0, where, "eval_every", "must be > 0", self.eval_every)
 

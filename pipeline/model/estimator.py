@@ -15,11 +15,27 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from pipeline.model import nn
-from pipeline.model.full_batch import FullBatchGradient
+from pipeline.core.config import TrainParams
+from pipeline.model import nn, warps
+from pipeline.model.full_batch import FullBatchGradient, auto_workers
 from pipeline.model.optim import Optimizer, learning_rate_at
 
 DTYPE = np.float32
+
+# The one place where the estimator's parameters meet ``params.yaml``'s ``train`` keys: the estimator
+# keeps scikit-learn's names (``MLPClassifier``'s where one exists), params.yaml keeps its own, and the
+# estimator's constructor defaults are read from ``TrainParams``, so the two cannot drift apart.
+PARAM_KEYS = {
+    "hidden_layer_sizes": "hidden_layers", "optimizer": "optimizer", "learning_rate": "learning_rate",
+    "max_iter": "iterations", "lr_schedule": "lr_schedule", "warmup_iterations": "warmup_iterations",
+    "momentum": "momentum", "beta1": "beta1", "beta2": "beta2", "weight_decay": "weight_decay",
+    "augment_shift": "augment_shift", "n_shift_groups": "augment_groups", "random_state": "seed",
+    "eval_every": "eval_every", "augment_rotate_degrees": "augment_rotate_degrees",
+    "augment_scale": "augment_scale", "augment_shear_degrees": "augment_shear_degrees",
+    "augment_elastic_alpha": "augment_elastic_alpha", "augment_elastic_sigma": "augment_elastic_sigma",
+}
+_D = TrainParams()
+MNIST_SHAPE = (28, 28)  # image_shape="auto": the digits' shape; other inputs are not taken for images
 
 
 class TrainingDiverged(ArithmeticError):
@@ -29,15 +45,25 @@ class TrainingDiverged(ArithmeticError):
 class DigitNetClassifier(ClassifierMixin, BaseEstimator):
     """A ReLU network with a softmax output, trained by full-batch gradient descent.
 
-    Parameters mirror ``params.yaml``'s ``train`` section; ``max_iter`` is the number of
-    full-batch updates. ``augment_shift`` > 0 moves each group of training images by a random
-    offset of up to that many pixels, drawn anew every iteration (needs ``image_shape``).
+    Parameters mirror ``params.yaml``'s ``train`` section (``PARAM_KEYS`` maps the names; the
+    defaults are ``TrainParams``'s); ``max_iter`` is the number of full-batch updates.
+    ``augment_shift`` > 0 moves each group of training images by a random offset of up to that
+    many pixels, drawn anew every iteration. ``image_shape``: the (rows, cols) of an image; "auto"
+    takes 784 features for 28 x 28 digits and leaves any other input unaugmented, since shifting
+    only means something for images (``image_shape_`` says what ``fit`` used: None when nothing
+    was shifted). An explicit shape must match the features.
+
+    Prediction runs in float64, so a row's answer does not depend on the other rows of its batch.
     """
 
-    def __init__(self, hidden_layer_sizes=(512,), optimizer="adam", learning_rate=0.001, max_iter=200,
-                 lr_schedule="cosine", warmup_iterations=0, momentum=0.9, beta1=0.9, beta2=0.999,
-                 weight_decay=0.0, augment_shift=0, image_shape=(28, 28), n_shift_groups=16,
-                 random_state=0, eval_every=10):
+    def __init__(self, hidden_layer_sizes=_D.hidden_layers, optimizer=_D.optimizer, learning_rate=_D.learning_rate,
+                 max_iter=_D.iterations, lr_schedule=_D.lr_schedule, warmup_iterations=_D.warmup_iterations,
+                 momentum=_D.momentum, beta1=_D.beta1, beta2=_D.beta2, weight_decay=_D.weight_decay,
+                 augment_shift=_D.augment_shift, image_shape="auto", n_shift_groups=_D.augment_groups,
+                 random_state=_D.seed, eval_every=_D.eval_every,
+                 augment_rotate_degrees=_D.augment_rotate_degrees, augment_scale=_D.augment_scale,
+                 augment_shear_degrees=_D.augment_shear_degrees, augment_elastic_alpha=_D.augment_elastic_alpha,
+                 augment_elastic_sigma=_D.augment_elastic_sigma):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.optimizer = optimizer
         self.learning_rate = learning_rate
@@ -53,6 +79,11 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         self.n_shift_groups = n_shift_groups
         self.random_state = random_state
         self.eval_every = eval_every
+        self.augment_rotate_degrees = augment_rotate_degrees
+        self.augment_scale = augment_scale
+        self.augment_shear_degrees = augment_shear_degrees
+        self.augment_elastic_alpha = augment_elastic_alpha
+        self.augment_elastic_sigma = augment_elastic_sigma
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, X, y, eval_set=None, callback: Callable[[dict], None] | None = None):
@@ -79,13 +110,12 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         targets = targets[order]
         sizes = [x.shape[1], *hidden, len(self.classes_)]
         self.layers_ = nn.he_init(rng, sizes, DTYPE)
-        shifting = self.augment_shift > 0
-        if shifting and (self.image_shape is None or int(np.prod(self.image_shape)) != x.shape[1]):
-            raise ValueError(f"augment_shift needs images: image_shape {self.image_shape} does not "
-                             f"match {x.shape[1]} features")
-        # The groups are also the units of work shared among the cores, so they are kept without shifts too.
-        engine = FullBatchGradient(x, targets, sizes, self.weight_decay,
-                                   tuple(self.image_shape) if shifting else None, self.n_shift_groups)
+        ranges, warping = self._ranges(), self._warping()
+        self.image_shape_ = self._image_shape(x.shape[1]) if self.augment_shift > 0 or warping else None
+        shifting = self.image_shape_ is not None
+        # Without shifts the groups are only units of work for the cores: one per worker thread.
+        groups = self.n_shift_groups if shifting else auto_workers(len(x), sizes)
+        engine = FullBatchGradient(x, targets, sizes, self.weight_decay, self.image_shape_, groups)
         params = [p for layer in self.layers_ for p in layer]
         optimizer = Optimizer(self.optimizer, params, self.momentum, self.beta1, self.beta2)
         validation = None
@@ -97,9 +127,13 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         # Divergence is caught below and reported with its iteration; NumPy's overflow warnings would only add noise.
         with engine, engine.single_threaded_blas(), np.errstate(over="ignore", invalid="ignore"):
             for step in range(self.max_iter):
-                shifts = (rng.integers(-self.augment_shift, self.augment_shift + 1, size=(len(engine.groups), 2))
-                          if shifting else None)
-                loss, accuracy, grads = engine(self.layers_, shifts)
+                shifts = group_warps = None
+                if shifting and warping:
+                    group_warps = [warps.random_warp(rng, self.image_shape_, ranges).astype(DTYPE)
+                                   for _ in engine.groups]
+                elif shifting:
+                    shifts = rng.integers(-self.augment_shift, self.augment_shift + 1, size=(len(engine.groups), 2))
+                loss, accuracy, grads = engine(self.layers_, shifts, group_warps)
                 if not np.isfinite(loss):
                     raise TrainingDiverged(
                         f"training diverged at iteration {step + 1}: the loss is {loss} "
@@ -116,9 +150,38 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         self.n_iter_ = self.max_iter
         return self
 
-    def _scaled(self, X) -> np.ndarray:
+    def _image_shape(self, n_features: int) -> tuple[int, int] | None:
+        if isinstance(self.image_shape, str) and self.image_shape == "auto":
+            return MNIST_SHAPE if n_features == MNIST_SHAPE[0] * MNIST_SHAPE[1] else None
+        if self.image_shape is None or int(np.prod(self.image_shape)) != n_features:
+            raise ValueError(f"augment_shift needs images: image_shape {self.image_shape} does not "
+                             f"match {n_features} features")
+        return tuple(int(v) for v in self.image_shape)
+
+    def augmented_examples(self, X, seed: int = 0) -> np.ndarray:
+        """``X`` (rows of images) as training shows them: each row with its own fresh random warp
+        or shift from this model's augmentation params (unchanged when augmentation is off)."""
+        X = np.asarray(X, dtype=np.float64)
+        shape = self._image_shape(X.shape[1]) if self.augment_shift > 0 or self._warping() else None
+        if shape is None:
+            return X.copy()
+        rng = np.random.default_rng(seed)
+        if self._warping():
+            return np.stack([warps.random_warp(rng, shape, self._ranges()) @ row for row in X])
+        moves = rng.integers(-self.augment_shift, self.augment_shift + 1, size=(len(X), 2))
+        return np.concatenate([nn.shift_images(row[None], int(dy), int(dx), shape) for row, (dy, dx) in zip(X, moves)])
+
+    def _ranges(self) -> warps.WarpRanges:
+        return warps.WarpRanges(float(self.augment_shift), self.augment_rotate_degrees, self.augment_scale,
+                                self.augment_shear_degrees, self.augment_elastic_alpha, self.augment_elastic_sigma)
+
+    def _warping(self) -> bool:
+        r = self._ranges()
+        return any(v > 0 for v in (r.rotate_degrees, r.scale, r.shear_degrees, r.elastic_alpha))
+
+    def _scaled(self, X, dtype=DTYPE) -> np.ndarray:
         X = validate_data(self, X, dtype="numeric", reset=False)
-        return np.multiply(X, self.input_scale_, dtype=DTYPE, casting="unsafe")
+        return np.multiply(X, self.input_scale_, dtype=dtype, casting="unsafe")
 
     def _evaluate(self, x_scaled: np.ndarray, targets: np.ndarray) -> dict:
         logits = nn.forward(self.layers_, x_scaled)
@@ -127,11 +190,23 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
 
     # -- prediction ------------------------------------------------------------------------
     def decision_function_logits(self, X) -> np.ndarray:
+        """The output layer's logits, one column per class, computed in float64.
+
+        float32 products are blocked differently for different batch sizes, which moved a row's
+        probabilities by ~1e-7 with its batch. Each row also goes through its own product
+        (``nn.forward_rowwise``), so its answer is the same, bit for bit, alone or in any batch.
+        """
         check_is_fitted(self)
-        return nn.forward(self.layers_, self._scaled(X))
+        layers = [(w.astype(np.float64), b.astype(np.float64)) for w, b in self.layers_]
+        return nn.forward_rowwise(layers, self._scaled(X, np.float64))
+
+    def decision_function(self, X) -> np.ndarray:
+        """scikit-learn's convention: the logits, or for two classes the margin of the second."""
+        logits = self.decision_function_logits(X)
+        return logits[:, 1] - logits[:, 0] if logits.shape[1] == 2 else logits
 
     def predict_proba(self, X) -> np.ndarray:
-        return nn.softmax(self.decision_function_logits(X).astype(np.float64))
+        return nn.softmax(self.decision_function_logits(X))
 
     def predict(self, X) -> np.ndarray:
         logits = self.decision_function_logits(X)  # checks fitted before classes_ is read

@@ -28,6 +28,17 @@ from pipeline.model.nn import Layers, l2_penalty, shift_slices
 THREAD_LIMITS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
+# Below this many multiply-adds per update, handing groups to worker threads costs more than it
+# saves (a thread hand-off is tens of microseconds, far more on a busy machine).
+MIN_THREADED_WORK = 2_000_000
+
+
+def auto_workers(n: int, sizes: list[int], environ=os.environ) -> int:
+    """Worker threads worth using for ``n`` rows through layer ``sizes``: one per core, or one for small work."""
+    work = n * sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    return available_cores(environ) if work >= MIN_THREADED_WORK else 1
+
+
 def available_cores(environ=os.environ) -> int:
     """The cores this process may use, or fewer when a thread-limit variable (OMP_NUM_THREADS...) says so."""
     try:
@@ -64,7 +75,7 @@ class FullBatchGradient:
         bounds = np.linspace(0, n, min(n_groups, n) + 1).astype(int)
         self.groups = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
         self.local_targets = [(np.arange(g.stop - g.start), targets[g]) for g in self.groups]
-        self.workers = max(1, min(workers or available_cores(), len(self.groups)))
+        self.workers = max(1, min(workers or auto_workers(n, sizes), len(self.groups)))
         # Row-wise buffers, written group by group: post-ReLU outputs (then logits) and dLoss/dZ.
         self.acts = [np.empty((n, width), dtype) for width in sizes[1:]]
         self.deltas = [np.empty((n, width), dtype) for width in sizes[1:]]
@@ -101,14 +112,23 @@ class FullBatchGradient:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def __call__(self, layers: Layers, shifts: np.ndarray | None = None) -> tuple[float, float, Layers]:
+    def __call__(self, layers: Layers, shifts: np.ndarray | None = None,
+                 warps: list | None = None) -> tuple[float, float, Layers]:
         """Return (loss, accuracy, gradients) for the current ``layers``.
 
         ``shifts``: None, or an int array of shape (n_groups, 2) holding (dy, dx) per group.
+        ``warps``: None, or one sparse (d x d) interpolation matrix T per group
+        (``pipeline.model.warps``): the group is trained on its images warped by T, through the
+        first-layer weights T.T @ W, and its first-layer gradient is T @ (x.T @ delta).
         """
         if shifts is not None and self.image_shape is None:
             raise ValueError("shifts need an image_shape")
-        shift_of = (lambda g: None) if shifts is None else (lambda g: (int(shifts[g][0]), int(shifts[g][1])))
+        if warps is not None:
+            if shifts is not None or len(warps) != len(self.groups):
+                raise ValueError("warps: one matrix per group, and not together with shifts")
+            shift_of = lambda g: warps[g]  # noqa: E731
+        else:
+            shift_of = (lambda g: None) if shifts is None else (lambda g: (int(shifts[g][0]), int(shifts[g][1])))
         with self.single_threaded_blas():
             if self.pool is None:
                 self._work(0, layers, shift_of)
@@ -176,6 +196,9 @@ class FullBatchGradient:
 
     def _shifted(self, w: np.ndarray, shift: tuple[int, int], out: np.ndarray) -> np.ndarray:
         """Rows of ``w`` rearranged so that x @ result == shift_images(x, dy, dx) @ w."""
+        if not isinstance(shift, tuple):  # a warp matrix T: weights T.T @ W, written into out
+            out[...] = shift.T @ w
+            return out
         rows, cols = self.image_shape
         grid = out.reshape(rows, cols, -1)
         grid.fill(0)
@@ -188,6 +211,11 @@ class FullBatchGradient:
         slots = self.grad_w[0]
         if shift_of(0) is None:
             return slots.sum(axis=0)
+        if not isinstance(shift_of(0), tuple):  # warp matrices: T @ (x.T @ delta), in group order
+            total = np.zeros(slots.shape[1:], slots.dtype)
+            for g in range(len(self.groups)):
+                total += shift_of(g) @ slots[g]
+            return total
         rows, cols = self.image_shape
         total = np.zeros(slots.shape[1:], slots.dtype)
         grid = total.reshape(rows, cols, -1)

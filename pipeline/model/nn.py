@@ -33,6 +33,21 @@ def forward(layers: Layers, x: np.ndarray) -> np.ndarray:
     return h
 
 
+def forward_rowwise(layers: Layers, x: np.ndarray) -> np.ndarray:
+    """``forward``, with each row through every layer in a product of its own.
+
+    A stack of (1 x d) @ (d x width) products: the same call for a row alone as for a row among
+    many, so a row's logits do not depend on the other rows of the batch, bit for bit. (One many-row
+    product is blocked by BLAS according to its shape, which moved a row's float64 logits by ~1e-15.)
+    """
+    h = x[:, None, :]
+    for i, (w, b) in enumerate(layers):
+        h = np.matmul(h, w) + b
+        if i < len(layers) - 1:
+            np.maximum(h, 0, out=h)
+    return h[:, 0, :]
+
+
 def log_softmax(logits: np.ndarray) -> np.ndarray:
     """Numerically stable log-softmax over the last axis (finite for any finite logits)."""
     shifted = logits - logits.max(axis=-1, keepdims=True)

@@ -32,6 +32,8 @@ class ReportInputs:
     predict_metrics: dict = field(default_factory=dict)
     source: dict = field(default_factory=dict)
     history: list[Submission] | None = None   # None: no ledger file
+    augmented: np.ndarray | None = None       # (k, 784) digits as training augments them
+    augmentation: str = ""                    # what was drawn, in words
 
 
 def build_report(inputs: ReportInputs) -> dict[str, bytes]:
@@ -75,6 +77,13 @@ def build_report(inputs: ReportInputs) -> dict[str, bytes]:
         f"The input weights of the {len(units)} hidden units with the largest weight norm, of "
         f"{inputs.first_layer.shape[1]}, each drawn as a 28x28 image: red pixels raise the unit's "
         f"activation, blue ones lower it.")))
+
+    if inputs.augmented is not None and len(inputs.augmented):
+        pngs["augmented.png"] = figures.png_bytes(figures.digits_figure(inputs.augmented))
+        sections.append(page.Section("augmented", "What the network was shown", page.image(
+            pngs["augmented.png"], "Digits with the training augmentation applied",
+            f"Validation digits, each with a fresh random draw of the augmentation training uses "
+            f"({inputs.augmentation}): every group of training images gets such a draw at every update.")))
 
     sections.append(page.Section("scores", "Score history", _history(inputs.history, pngs)))
 

@@ -122,6 +122,19 @@ def mistakes_figure(images: np.ndarray, actual: Sequence, predicted: Sequence, c
     return fig
 
 
+def digits_figure(images: np.ndarray, columns: int = 8, shape: tuple[int, int] = (28, 28)) -> Figure:
+    """A grid of digits (pixels 0-255), e.g. as the training augmentation shows them."""
+    count = len(images)
+    rows = max(1, -(-count // columns))
+    with matplotlib.rc_context(STYLE):
+        fig = _figure(1.0 * columns, 1.0 * rows)
+        for k in range(count):
+            ax = fig.add_subplot(rows, columns, k + 1)
+            ax.imshow(np.asarray(images[k]).reshape(shape), cmap="gray_r", vmin=0, vmax=255)
+            ax.axis("off")
+    return fig
+
+
 def weights_figure(images: np.ndarray, columns: int = 8) -> Figure:
     """One panel per hidden unit: its 784 input weights as a 28x28 image (red +, blue -)."""
     count = len(images)

@@ -45,6 +45,8 @@ def gather_inputs() -> ReportInputs:
                                           ("iteration", "validation_loss", "validation_accuracy")),
         actual=confusion["actual"], predicted=confusion["predicted"], classes=np.asarray(model.classes_),
         validation_images=validation["X"], validation_proba=model.predict_proba(validation["X"]),
+        augmented=model.augmented_examples(np.repeat(validation["X"][:8], 4, axis=0)),
+        augmentation=_augmentation_words(model),
         first_layer=first_layer, train_metrics=read_json_object(paths.TRAIN_METRICS),
         predict_metrics=read_json_object(paths.PREDICT_METRICS) if paths.PREDICT_METRICS.exists() else {},
         source=_optional_json(paths.RAW_SOURCE), params=_params_rows(params),
@@ -70,3 +72,13 @@ def run(args) -> int:
     print(f"report: wrote {paths.REPORT_PAGE} and {len(files) - 1} images ({size / 2**20:.1f} MiB); "
           f"open it in a browser: file://{paths.REPORT_PAGE.resolve()}")
     return 0
+
+
+def _augmentation_words(model) -> str:
+    p = model.get_params()
+    parts = [f"shift up to {p['augment_shift']} px"] if p["augment_shift"] else []
+    for key, unit in (("augment_rotate_degrees", "° rotation"), ("augment_scale", " scale"),
+                      ("augment_shear_degrees", "° shear"), ("augment_elastic_alpha", " px elastic")):
+        if p[key]:
+            parts.append(f"±{p[key]:g}{unit}")
+    return ", ".join(parts) or "none"

@@ -11,20 +11,15 @@ from pipeline.core import paths
 from pipeline.core.arrays_file import load_arrays
 from pipeline.core.config import TrainParams, load_params
 from pipeline.core.errors import PipelineError
-from pipeline.model.estimator import DigitNetClassifier, TrainingDiverged
+from pipeline.model.estimator import PARAM_KEYS, DigitNetClassifier, TrainingDiverged
 from pipeline.core.metrics_io import write_csv, write_json
 from pipeline.model.model_file import save_model
 from pipeline.core.progress import Progress
 
 
 def build_model(params: TrainParams) -> DigitNetClassifier:
-    return DigitNetClassifier(
-        hidden_layer_sizes=tuple(params.hidden_layers), optimizer=params.optimizer,
-        learning_rate=params.learning_rate, max_iter=params.iterations, lr_schedule=params.lr_schedule,
-        warmup_iterations=params.warmup_iterations, momentum=params.momentum, beta1=params.beta1,
-        beta2=params.beta2, weight_decay=params.weight_decay, augment_shift=params.augment_shift,
-        n_shift_groups=params.augment_groups,
-        random_state=params.seed, eval_every=params.eval_every)
+    """The estimator for params.yaml's ``train`` section (``PARAM_KEYS`` maps the names)."""
+    return DigitNetClassifier(**{name: getattr(params, key) for name, key in PARAM_KEYS.items()})
 
 
 def run(args) -> int:
