@@ -3,7 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: setup run test bench clean
+.PHONY: setup run test bench bench-memory clean
 setup:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -e '.[dev]'
@@ -16,3 +16,6 @@ test:
 
 bench:
 	$(BIN)/python benchmarks/bench.py
+
+bench-memory:
+	$(BIN)/python benchmarks/split_memory.py
