@@ -271,13 +271,16 @@ class KaggleSession:
     def _list_page(self, api, token: str):
         from kagglesdk.competitions.types.competition_api_service import ApiListSubmissionsRequest
 
+        return self._page(api, ApiListSubmissionsRequest(), "list_submissions", token)
+
+    def _page(self, api, request, method: str, token: str):
+        """One page of a kagglesdk list call; the page size asked for is only a wish (the service caps it)."""
         with api.build_kaggle_client() as kaggle:
-            request = ApiListSubmissionsRequest()
             request.competition_name = self.competition
             request.page_size = PAGE_SIZE
             if token:
                 request.page_token = token
-            return kaggle.competitions.competition_api_client.list_submissions(request)
+            return getattr(kaggle.competitions.competition_api_client, method)(request)
 
     def submission(self, ref: int) -> KaggleSubmission:
         """One submission by ref, one attempt (the caller polls)."""
@@ -334,13 +337,7 @@ class KaggleSession:
         """One page through kagglesdk (``competition_leaderboard_view`` prints the next token, not returns it)."""
         from kagglesdk.competitions.types.competition_api_service import ApiGetLeaderboardRequest
 
-        with api.build_kaggle_client() as kaggle:
-            request = ApiGetLeaderboardRequest()
-            request.competition_name = self.competition
-            request.page_size = PAGE_SIZE
-            if token:
-                request.page_token = token
-            return kaggle.competitions.competition_api_client.get_leaderboard(request)
+        return self._page(api, ApiGetLeaderboardRequest(), "get_leaderboard", token)
 
     def download(self, dest_dir: Path) -> Path:
         """Download ``<competition>.zip`` into ``dest_dir``, showing progress; returns its path.

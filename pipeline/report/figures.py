@@ -122,31 +122,31 @@ def mistakes_figure(images: np.ndarray, actual: Sequence, predicted: Sequence, c
     return fig
 
 
-def digits_figure(images: np.ndarray, columns: int = 8, shape: tuple[int, int] = (28, 28)) -> Figure:
-    """A grid of digits (pixels 0-255), e.g. as the training augmentation shows them."""
+def _image_grid(images: Sequence[np.ndarray], columns: int, show) -> Figure:
+    """One small unframed panel per image, ``columns`` a row; ``show(ax, image)`` draws each."""
     count = len(images)
     rows = max(1, -(-count // columns))
     with matplotlib.rc_context(STYLE):
         fig = _figure(1.0 * columns, 1.0 * rows)
         for k in range(count):
             ax = fig.add_subplot(rows, columns, k + 1)
-            ax.imshow(np.asarray(images[k]).reshape(shape), cmap="gray_r", vmin=0, vmax=255)
+            show(ax, images[k])
             ax.axis("off")
     return fig
+
+
+def digits_figure(images: np.ndarray, columns: int = 8, shape: tuple[int, int] = (28, 28)) -> Figure:
+    """A grid of digits (pixels 0-255), e.g. as the training augmentation shows them."""
+    return _image_grid(images, columns, lambda ax, image: ax.imshow(
+        np.asarray(image).reshape(shape), cmap="gray_r", vmin=0, vmax=255))
 
 
 def weights_figure(images: np.ndarray, columns: int = 8) -> Figure:
     """One panel per hidden unit: its 784 input weights as a 28x28 image (red +, blue -)."""
-    count = len(images)
-    rows = max(1, -(-count // columns))
-    with matplotlib.rc_context(STYLE):
-        fig = _figure(1.0 * columns, 1.0 * rows)
-        for k in range(count):
-            ax = fig.add_subplot(rows, columns, k + 1)
-            limit = float(np.max(np.abs(images[k]))) or 1.0
-            ax.imshow(images[k], cmap="RdBu_r", vmin=-limit, vmax=limit)
-            ax.axis("off")
-    return fig
+    def show(ax, image):
+        limit = float(np.max(np.abs(image))) or 1.0
+        ax.imshow(image, cmap="RdBu_r", vmin=-limit, vmax=limit)
+    return _image_grid(images, columns, show)
 
 
 def class_scores_figure(scores: ClassScores) -> Figure:
