@@ -133,17 +133,22 @@ def test_engine_refuses_mismatched_shapes():
 
 
 @pytest.mark.parametrize("workers", [2, 3, 5])
-def test_result_does_not_depend_on_the_number_of_workers(workers):
+@pytest.mark.parametrize("move", ["shifts", "warps"])
+def test_result_does_not_depend_on_the_number_of_workers(workers, move):
     """Bit for bit: every group's arithmetic and the order of the sums are fixed."""
+    from pipeline.model import warps
+
     sizes = [16, 9, 7, 4]
     x, targets, layers = small_problem(sizes, n=41, seed=7)
     x, layers = x.astype(np.float32), [(w.astype(np.float32), b.astype(np.float32)) for w, b in layers]
-    shifts = np.random.default_rng(0).integers(-1, 2, size=(6, 2))
+    rng = np.random.default_rng(0)
+    moves = ({"shifts": rng.integers(-1, 2, size=(6, 2))} if move == "shifts" else
+             {"warps": warps.random_warps(rng, 6, (4, 4), warps.WarpRanges(1.0, 20, 0.2, 10, 1.0, 2.0), np.float32)})
     with FullBatchGradient(x, targets, sizes, 0.01, (4, 4), n_groups=6, workers=1) as one:
-        expected = one(layers, shifts)
+        expected = one(layers, **moves)
     with FullBatchGradient(x, targets, sizes, 0.01, (4, 4), n_groups=6, workers=workers) as many:
         assert many.workers == min(workers, 6)
-        got = many(layers, shifts)
+        got = many(layers, **moves)
     assert got[:2] == expected[:2]
     for (gw, gb), (ew, eb) in zip(got[2], expected[2]):
         assert np.array_equal(gw, ew) and np.array_equal(gb, eb)
@@ -176,9 +181,11 @@ def test_small_work_stays_on_one_thread_large_work_uses_the_cores():
     assert auto_workers(rows, [784, 512, 10], env) == available_cores(env)
 
 
-def test_warped_training_matches_finite_differences_on_warped_images():
+@pytest.mark.parametrize("as_batch", [False, True], ids=["list", "WarpBatch"])
+def test_warped_training_matches_finite_differences_on_warped_images(as_batch):
     """Each group's images are warped by its own T (rotation, scale, shear, elastic); the engine
-    warps the first layer's weights instead, and its gradient must be the images' gradient."""
+    warps the first layer's weights instead, and its gradient must be the images' gradient.
+    A ``WarpBatch`` (what training passes: the workers build the matrices) must do the same."""
     from pipeline.model import warps
 
     shape, sizes, n_groups = (5, 6), [30, 6, 3], 3
@@ -186,10 +193,11 @@ def test_warped_training_matches_finite_differences_on_warped_images():
     rng = np.random.default_rng(0)
     ranges = warps.WarpRanges(translate=1.0, rotate_degrees=20, scale=0.2, shear_degrees=10,
                               elastic_alpha=1.0, elastic_sigma=2.0)
-    ts = [warps.random_warp(rng, shape, ranges) for _ in range(n_groups)]
-    engine = FullBatchGradient(x, targets, sizes, 0.01, image_shape=shape, n_groups=n_groups)
+    batch = warps.random_warps(rng, n_groups, shape, ranges)
+    ts = batch if as_batch else [batch[g] for g in range(n_groups)]
+    engine = FullBatchGradient(x, targets, sizes, 0.01, image_shape=shape, n_groups=n_groups, workers=2)
     # The reference warps the pixels, densely, sharing no code with the engine's weight-space path.
-    warped = np.concatenate([x[group] @ t.toarray().T for group, t in zip(engine.groups, ts)])
+    warped = np.concatenate([x[group] @ ts[g].toarray().T for g, group in enumerate(engine.groups)])
     loss, accuracy, grads = engine(layers, warps=ts)
     f = lambda: reference_loss(layers, warped, targets, 0.01)  # noqa: E731
     assert loss == pytest.approx(f(), rel=1e-12)

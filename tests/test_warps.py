@@ -74,3 +74,25 @@ def test_weight_space_product_equals_warping_the_images_float32(digits):
         image_space = (tf @ x.T).T @ w
         weight_space = x @ (tf.T @ w)
         np.testing.assert_allclose(weight_space, image_space, rtol=1e-4, atol=1e-4)
+
+
+def test_a_batch_of_warps_is_each_warp_drawn_alone_read_by_scipy(digits):
+    """``random_warps`` (what training uses: all groups' warps drawn and interpolated at once)
+    against ``scipy.ndimage.map_coordinates`` at the coordinates of the same draws."""
+    n = 5
+    batch = warps.random_warps(np.random.default_rng(3), n, SHAPE, RANGES)
+    rng = np.random.default_rng(3)  # the same draws, in the same order
+    matrices, offsets = warps.random_affines(rng, n, SHAPE, RANGES)
+    fields = warps.random_displacements(rng, n, SHAPE, RANGES)
+    assert len(batch) == n and fields.shape == (n, 2, *SHAPE)
+    np.testing.assert_allclose(np.abs(fields).reshape(n, -1).max(axis=1), RANGES.elastic_alpha)
+    grid = np.indices(SHAPE, dtype=np.float64).reshape(2, -1)
+    for g in range(n):
+        coords = matrices[g] @ grid + offsets[g][:, None] + fields[g].reshape(2, -1)
+        for image in digits[:4]:
+            expected = scipy.ndimage.map_coordinates(image.reshape(SHAPE), coords, order=1,
+                                                     mode="grid-constant", cval=0.0)
+            np.testing.assert_allclose(batch[g] @ image, expected, atol=1e-9)
+    # each group its own warp, and its own elastic field
+    assert len({batch[g].toarray().tobytes() for g in range(n)}) == n
+    assert len({fields[g].tobytes() for g in range(n)}) == n

@@ -129,8 +129,7 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
             for step in range(self.max_iter):
                 shifts = group_warps = None
                 if shifting and warping:
-                    group_warps = [warps.random_warp(rng, self.image_shape_, ranges).astype(DTYPE)
-                                   for _ in engine.groups]
+                    group_warps = warps.random_warps(rng, len(engine.groups), self.image_shape_, ranges, DTYPE)
                 elif shifting:
                     shifts = rng.integers(-self.augment_shift, self.augment_shift + 1, size=(len(engine.groups), 2))
                 loss, accuracy, grads = engine(self.layers_, shifts, group_warps)

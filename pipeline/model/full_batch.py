@@ -85,10 +85,12 @@ class FullBatchGradient:
         self.grad_b = [np.empty((n_g, b), dtype) for b in sizes[1:]]
         self.loss_sums = np.empty(n_g, np.float64)
         self.correct = np.empty(n_g, np.int64)
-        # Per-worker scratch: the shifted first-layer weights, and the ReLU masks of the largest group.
+        # Per-worker scratch: the moved first-layer weights (and their gradient moved back), and the ReLU masks of the largest group.
         self.shifted_w = [np.empty((d, sizes[1]), dtype) for _ in range(self.workers)]
         largest = max(g.stop - g.start for g in self.groups)
         self.masks = [np.empty((largest, max(sizes[1:-1], default=0)), bool) for _ in range(self.workers)]
+        self.total_w0 = np.empty((d, sizes[1]), dtype)
+        self.row_bounds = np.linspace(0, d, self.workers + 1).astype(int)
         self.pool = ThreadPoolExecutor(self.workers, "full-batch") if self.workers > 1 else None
         self.blas = _blas_controller()
 
@@ -113,29 +115,29 @@ class FullBatchGradient:
         self.close()
 
     def __call__(self, layers: Layers, shifts: np.ndarray | None = None,
-                 warps: list | None = None) -> tuple[float, float, Layers]:
+                 warps=None) -> tuple[float, float, Layers]:
         """Return (loss, accuracy, gradients) for the current ``layers``.
 
         ``shifts``: None, or an int array of shape (n_groups, 2) holding (dy, dx) per group.
-        ``warps``: None, or one sparse (d x d) interpolation matrix T per group
-        (``pipeline.model.warps``): the group is trained on its images warped by T, through the
-        first-layer weights T.T @ W, and its first-layer gradient is T @ (x.T @ delta).
+        ``warps``: None, or one sparse (d x d) interpolation matrix T per group: a list, or a
+        ``pipeline.model.warps.WarpBatch``, whose matrices the worker threads build themselves.
+        The group is trained on its images warped by T, through the first-layer weights T.T @ W,
+        and its first-layer gradient is T @ (x.T @ delta).
         """
         if shifts is not None and self.image_shape is None:
             raise ValueError("shifts need an image_shape")
         if warps is not None:
             if shifts is not None or len(warps) != len(self.groups):
                 raise ValueError("warps: one matrix per group, and not together with shifts")
-            shift_of = lambda g: warps[g]  # noqa: E731
+            move_of = lambda g: warps[g]  # noqa: E731
         else:
-            shift_of = (lambda g: None) if shifts is None else (lambda g: (int(shifts[g][0]), int(shifts[g][1])))
+            move_of = (lambda g: None) if shifts is None else (lambda g: (int(shifts[g][0]), int(shifts[g][1])))
         with self.single_threaded_blas():
-            if self.pool is None:
-                self._work(0, layers, shift_of)
-            else:
-                for done in [self.pool.submit(self._work, k, layers, shift_of) for k in range(self.workers)]:
-                    done.result()  # re-raises a worker's exception here
-        grads = [(self._sum_first_layer(shift_of) if i == 0 else self.grad_w[i].sum(axis=0), self.grad_b[i].sum(axis=0))
+            self._run(self._work, layers, move_of)
+            # Every group's first-layer share is now in the images' frame; the sum is split by rows
+            # among the workers, each row summed in group order, so no result depends on the workers.
+            self._run(self._sum_rows)
+        grads = [(self.total_w0 if i == 0 else self.grad_w[i].sum(axis=0), self.grad_b[i].sum(axis=0))
                  for i in range(len(layers))]
         if self.weight_decay:
             for (grad_w, _), (w, _) in zip(grads, layers):
@@ -143,25 +145,40 @@ class FullBatchGradient:
         loss = float(self.loss_sums.sum()) / self.n + l2_penalty(layers, self.weight_decay)
         return loss, float(self.correct.sum()) / self.n, grads
 
-    def _work(self, worker: int, layers: Layers, shift_of) -> None:
+    def _run(self, task, *args) -> None:
+        """``task(worker, *args)`` on every worker thread (here when there is one), re-raising a failure."""
+        if self.pool is None:
+            task(0, *args)
+        else:
+            for done in [self.pool.submit(task, k, *args) for k in range(self.workers)]:
+                done.result()
+
+    def _work(self, worker: int, layers: Layers, move_of) -> None:
         # Overflow makes the loss inf or NaN, which the caller checks; NumPy's warnings (per thread,
         # so the caller's errstate does not reach here) would only add noise.
         with np.errstate(over="ignore", invalid="ignore"):
-            self._work_on(worker, layers, shift_of)
+            for g in range(worker, len(self.groups), self.workers):
+                self._group(g, layers, move_of(g), self.shifted_w[worker], self.masks[worker])
 
-    def _work_on(self, worker: int, layers: Layers, shift_of) -> None:
-        for g in range(worker, len(self.groups), self.workers):
-            self._group(g, layers, shift_of(g), self.shifted_w[worker], self.masks[worker])
+    def _sum_rows(self, worker: int) -> None:
+        slots, bounds = self.grad_w[0], self.row_bounds
+        rows = slice(bounds[worker], bounds[worker + 1])
+        out = self.total_w0[rows]
+        np.copyto(out, slots[0, rows])
+        for g in range(1, len(slots)):
+            out += slots[g, rows]
 
-    def _group(self, g: int, layers: Layers, shift: tuple[int, int] | None, shifted_w: np.ndarray,
-               mask_buffer: np.ndarray) -> None:
-        """Forward and backward for the rows of group ``g``; fills slot ``g`` of every gradient."""
+    def _group(self, g: int, layers: Layers, move, scratch: np.ndarray, mask_buffer: np.ndarray) -> None:
+        """Forward and backward for the rows of group ``g``; fills slot ``g`` of every gradient.
+
+        ``move``: None, a (dy, dx) shift or a warp matrix T for this group's images.
+        """
         rows, last = self.groups[g], len(layers) - 1
         x = self.x[rows]
         inputs = x
         for i, (w, b) in enumerate(layers):  # forward
             z = self.acts[i][rows]
-            weights = self._shifted(w, shift, shifted_w) if i == 0 and shift is not None else w
+            weights = self._moved_weights(w, move, scratch) if i == 0 and move is not None else w
             np.matmul(inputs, weights, out=z)
             z += b
             if i < last:
@@ -171,7 +188,7 @@ class FullBatchGradient:
         for i in range(last, -1, -1):  # backward
             delta = self.deltas[i][rows]
             below = x if i == 0 else self.acts[i - 1][rows]
-            np.matmul(below.T, delta, out=self.grad_w[i][g])  # for layer 0: the unshifted gradient
+            np.matmul(below.T, delta, out=self.grad_w[i][g])  # for layer 0: in the moved images' frame
             np.sum(delta, axis=0, out=self.grad_b[i][g])
             if i > 0:
                 under = self.deltas[i - 1][rows]
@@ -179,6 +196,8 @@ class FullBatchGradient:
                 mask = mask_buffer[:under.shape[0], :under.shape[1]]
                 np.greater(below, 0, out=mask)
                 under *= mask  # ReLU passes the gradient only where it was active
+        if move is not None:
+            self._move_back(self.grad_w[0][g], move, scratch)
 
     def _softmax_cross_entropy(self, g: int, rows: slice) -> None:
         """Loss sum and right answers of group ``g``; leaves dLoss/dlogits (mean over all n) in deltas[-1]."""
@@ -194,36 +213,29 @@ class FullBatchGradient:
         delta[local, targets] -= 1
         delta *= 1.0 / self.n
 
-    def _shifted(self, w: np.ndarray, shift: tuple[int, int], out: np.ndarray) -> np.ndarray:
-        """Rows of ``w`` rearranged so that x @ result == shift_images(x, dy, dx) @ w."""
-        if not isinstance(shift, tuple):  # a warp matrix T: weights T.T @ W, written into out
-            out[...] = shift.T @ w
+    def _moved_weights(self, w: np.ndarray, move, out: np.ndarray) -> np.ndarray:
+        """``w`` as seen by moved images: x @ result == move(x) @ w, written into ``out``."""
+        if not isinstance(move, tuple):  # a warp matrix T: weights T.T @ W
+            np.copyto(out, move.T @ w)
             return out
         rows, cols = self.image_shape
         grid = out.reshape(rows, cols, -1)
         grid.fill(0)
-        (dst_r, src_r), (dst_c, src_c) = shift_slices(shift[0], rows), shift_slices(shift[1], cols)
+        (dst_r, src_r), (dst_c, src_c) = shift_slices(move[0], rows), shift_slices(move[1], cols)
         grid[dst_r, dst_c] = w.reshape(rows, cols, -1)[src_r, src_c]
         return out
 
-    def _sum_first_layer(self, shift_of) -> np.ndarray:
-        """The first layer's weight gradient: every group's share, shifted back, summed in group order."""
-        slots = self.grad_w[0]
-        if shift_of(0) is None:
-            return slots.sum(axis=0)
-        if not isinstance(shift_of(0), tuple):  # warp matrices: T @ (x.T @ delta), in group order
-            total = np.zeros(slots.shape[1:], slots.dtype)
-            for g in range(len(self.groups)):
-                total += shift_of(g) @ slots[g]
-            return total
+    def _move_back(self, slot: np.ndarray, move, scratch: np.ndarray) -> None:
+        """A first-layer gradient share computed on moved images, taken back to the images' frame, in place."""
+        if not isinstance(move, tuple):  # T @ (x.T @ delta)
+            np.copyto(slot, move @ slot)
+            return
         rows, cols = self.image_shape
-        total = np.zeros(slots.shape[1:], slots.dtype)
-        grid = total.reshape(rows, cols, -1)
-        for g in range(len(self.groups)):
-            dy, dx = shift_of(g)
-            (dst_r, src_r), (dst_c, src_c) = shift_slices(dy, rows), shift_slices(dx, cols)
-            grid[src_r, src_c] += slots[g].reshape(rows, cols, -1)[dst_r, dst_c]
-        return total
+        grid = scratch.reshape(rows, cols, -1)
+        grid.fill(0)
+        (dst_r, src_r), (dst_c, src_c) = shift_slices(move[0], rows), shift_slices(move[1], cols)
+        grid[src_r, src_c] = slot.reshape(rows, cols, -1)[dst_r, dst_c]
+        np.copyto(slot, scratch)
 
 
 def _blas_controller():
