@@ -37,6 +37,8 @@ def test_missing_sections_take_defaults_and_ints_are_accepted_as_floats():
     ({"split": {"validation_fraction": 1.0}}, "split.validation_fraction must be between 0 and 1"),
     ({"split": {"seed": -3}}, "split.seed must be >= 0"),
     ({"fetch": {"source": ""}}, "fetch.source must not be empty"),
+    ({"predict": {"tta_shift": 4}}, "params.yaml.predict.tta_shift must be between 0 and 3 pixels, got 4"),
+    ({"predict": {"tta_shift": -1}}, "params.yaml.predict.tta_shift must be between 0 and 3 pixels, got -1"),
     ({"fetch": "kaggle"}, "params.yaml.fetch must be a mapping"),
     (["not", "a", "mapping"], "params.yaml must be a mapping"),
 ])
@@ -79,3 +81,15 @@ def test_defaults_are_written_once_params_yaml_typed_params_and_the_estimator_ag
     for name, key in PARAM_KEYS.items():
         value = signature[name].default
         assert (tuple(value) if isinstance(value, (list, tuple)) else value) == getattr(defaults, key), name
+
+
+def test_params_yaml_lists_every_predict_key_at_its_default():
+    import dataclasses
+
+    import yaml
+
+    from pipeline.core.config import PredictParams
+
+    written = yaml.safe_load(open("params.yaml", encoding="utf-8"))["predict"]
+    assert set(written) == {f.name for f in dataclasses.fields(PredictParams)}
+    assert parse_params({"predict": written}).predict == PredictParams()

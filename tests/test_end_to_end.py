@@ -38,6 +38,25 @@ def test_repro_writes_a_valid_submission_for_the_sample(repo):
     assert "NOT the competition data" in result.stderr
 
 
+def test_predict_scores_the_submissions_procedure_and_the_single_view_on_unseen_rows(repo):
+    path, _, _ = repo
+    metrics = json.loads((path / "metrics/predict.json").read_text())
+    assert metrics["tta_copies"] == 9  # params.yaml's predict.tta_shift 1: every move up to a pixel
+    train = json.loads((path / "metrics/train.json").read_text())
+    assert metrics["validation_accuracy_single"] == train["validation_accuracy"]  # the same model, one view
+    assert 0.8 < metrics["validation_accuracy"] <= 1 and 0.8 < metrics["test_accuracy_single"] <= 1
+
+
+def test_a_predict_param_reruns_predict_and_report_only(repo):
+    path, env, _ = repo
+    set_params(path, predict={"tta_shift": 0})
+    try:
+        status = run(["dvc", "status", "--json"], path, env).stdout
+        assert set(json.loads(status)) == {"predict", "report"}, status
+    finally:
+        set_params(path, predict={"tta_shift": 1})
+
+
 def test_repro_writes_metrics_plots_and_model(repo):
     path, _, _ = repo
     metrics = json.loads((path / "metrics/train.json").read_text())

@@ -19,6 +19,9 @@ stages:
       params.yaml:
         train: {{hidden_layers: [256, 128], learning_rate: 0.003, iterations: 400}}
   predict:
+    params:
+      params.yaml:
+        predict: {{tta_shift: 2}}
     outs:
     - path: submissions/submission.csv
       md5: {md5}
@@ -40,11 +43,18 @@ def test_params_come_from_dvc_lock_when_it_records_this_very_file(workspace):
     data = (workspace / "submissions/submission.csv").read_bytes()
     (workspace / "dvc.lock").write_text(LOCK.format(md5=hashlib.md5(data).hexdigest()))
     origin = provenance.of_file(workspace / "submissions/submission.csv", data)
-    assert origin.summary == "hidden [256, 128] adam lr 0.003 cosine 400 it"  # not params.yaml's [32]
+    assert origin.summary == "hidden [256, 128] adam lr 0.003 cosine 400 it, tta 2 px"  # not params.yaml's [32]
     expected = parse_params({"split": {"validation_fraction": 0.2, "seed": 7},
-                             "train": {"hidden_layers": [256, 128], "learning_rate": 0.003, "iterations": 400}})
+                             "train": {"hidden_layers": [256, 128], "learning_rate": 0.003, "iterations": 400},
+                             "predict": {"tta_shift": 2}})
     assert origin.params_digest == provenance.params_digest(expected)
     assert origin.validation_accuracy == "0.95678"
+
+
+def test_the_validation_accuracy_is_the_submissions_own_procedure_when_predict_measured_it(workspace):
+    (workspace / "metrics/predict.json").write_text(json.dumps({"validation_accuracy": 0.96789}))
+    data = (workspace / "submissions/submission.csv").read_bytes()
+    assert provenance.of_file(workspace / "submissions/submission.csv", data).validation_accuracy == "0.96789"
 
 
 def test_params_yaml_is_used_when_dvc_lock_describes_another_file(workspace):
@@ -60,8 +70,9 @@ def test_a_file_from_elsewhere_has_no_params(workspace):
     assert provenance.default_message(origin, workspace / "mine.csv", "ab" * 32) == "no-git mine.csv sha256 abababababab"
 
 
-def test_the_digest_changes_with_any_train_or_split_param_and_ignores_fetch():
+def test_the_digest_changes_with_any_train_split_or_predict_param_and_ignores_fetch():
     base = parse_params({})
+    assert provenance.params_digest(base) != provenance.params_digest(parse_params({"predict": {"tta_shift": 0}}))
     assert provenance.params_digest(base) == provenance.params_digest(parse_params({"fetch": {"source": "sample"}}))
     assert provenance.params_digest(base) != provenance.params_digest(parse_params({"train": {"seed": 1}}))
     assert provenance.params_digest(base) != provenance.params_digest(parse_params({"split": {"seed": 1}}))

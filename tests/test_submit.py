@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from pipeline.core.config import TrainParams
+from pipeline.core.config import PredictParams, TrainParams
 from kaggle_support import (N_TEST, SHORT_TIMEOUT, assert_no_secret_in_files, kaggle_env, ledger_rows,
                             one_line_error, pipeline, submission_text)
 
@@ -57,9 +57,10 @@ def test_default_message_says_what_was_submitted(project, env, fake_kaggle):
     assert result.returncode == 0, result.stderr
     [sub] = fake_kaggle.submissions.values()
     # no git repository here: "no-git"; params from params.yaml, which leaves the rate at TrainParams's
-    # default (the one place defaults are written); validation accuracy from metrics/train.json
-    rate = TrainParams().learning_rate
-    assert sub["description"] == f"no-git hidden [64] adam lr {rate:g} cosine 60 it, val acc 0.9123"
+    # and the test-time shifts at their defaults (the one place defaults are written); validation
+    # accuracy from metrics/train.json
+    rate, tta = TrainParams().learning_rate, PredictParams().tta_shift
+    assert sub["description"] == f"no-git hidden [64] adam lr {rate:g} cosine 60 it, tta {tta} px, val acc 0.9123"
     assert ledger_rows(project)[0]["message"] == sub["description"]
 
 

@@ -95,10 +95,21 @@ class TrainParams:
 
 
 @dataclass(frozen=True)
+class PredictParams:
+    # Test-time augmentation: average the probabilities of each test image shifted by up to this many
+    # pixels each way ((2k + 1)^2 copies); 0 predicts each image once.
+    tta_shift: int = 1
+
+    def check(self, where: str) -> None:
+        _require(0 <= self.tta_shift <= 3, where, "tta_shift", "must be between 0 and 3 pixels", self.tta_shift)
+
+
+@dataclass(frozen=True)
 class Params:
     fetch: FetchParams = field(default_factory=FetchParams)
     split: SplitParams = field(default_factory=SplitParams)
     train: TrainParams = field(default_factory=TrainParams)
+    predict: PredictParams = field(default_factory=PredictParams)
 
 
 def _require(ok: bool, where: str, name: str, what: str, found: object) -> None:

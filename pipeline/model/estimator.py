@@ -111,7 +111,7 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         sizes = [x.shape[1], *hidden, len(self.classes_)]
         self.layers_ = nn.he_init(rng, sizes, DTYPE)
         ranges, warping = self._ranges(), self._warping()
-        self.image_shape_ = self._image_shape(x.shape[1]) if self.augment_shift > 0 or warping else None
+        self.image_shape_ = self.image_shape_for(x.shape[1]) if self.augment_shift > 0 or warping else None
         shifting = self.image_shape_ is not None
         # Without shifts the groups are only units of work for the cores: one per worker thread.
         groups = self.n_shift_groups if shifting else auto_workers(len(x), sizes)
@@ -149,7 +149,8 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         self.n_iter_ = self.max_iter
         return self
 
-    def _image_shape(self, n_features: int) -> tuple[int, int] | None:
+    def image_shape_for(self, n_features: int) -> tuple[int, int] | None:
+        """The (rows, cols) that ``n_features`` inputs fold into under ``image_shape`` (None: not images)."""
         if isinstance(self.image_shape, str) and self.image_shape == "auto":
             return MNIST_SHAPE if n_features == MNIST_SHAPE[0] * MNIST_SHAPE[1] else None
         if self.image_shape is None or int(np.prod(self.image_shape)) != n_features:
@@ -161,7 +162,7 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         """``X`` (rows of images) as training shows them: each row with its own fresh random warp
         or shift from this model's augmentation params (unchanged when augmentation is off)."""
         X = np.asarray(X, dtype=np.float64)
-        shape = self._image_shape(X.shape[1]) if self.augment_shift > 0 or self._warping() else None
+        shape = self.image_shape_for(X.shape[1]) if self.augment_shift > 0 or self._warping() else None
         if shape is None:
             return X.copy()
         rng = np.random.default_rng(seed)

@@ -20,7 +20,7 @@ from pipeline.report.tables import read_numeric_csv
 
 def _params_rows(params) -> list[tuple[str, object]]:
     rows = [("fetch.source", params.fetch.source)]
-    for section in ("split", "train"):
+    for section in ("split", "train", "predict"):
         values = dataclasses.asdict(getattr(params, section))
         rows += [(f"{section}.{name}", value) for name, value in values.items()]
     return rows

@@ -29,7 +29,7 @@ NOT_CODE = (f":(exclude){paths.SUBMISSION_HISTORY}", f":(exclude){paths.SUBMISSI
 @dataclass(frozen=True)
 class Provenance:
     git_commit: str = ""  # full hash, "-dirty" when tracked files had uncommitted changes
-    params_digest: str = ""  # sha256 of the split and train params, 12 hex digits
+    params_digest: str = ""  # sha256 of the split, train and predict params, 12 hex digits
     validation_accuracy: str = ""
     summary: str = ""  # key params in a few words, for the default message
 
@@ -62,38 +62,44 @@ def short_commit(commit: str) -> str:
     return commit[:7] + ("-dirty" if commit.endswith("-dirty") else "")
 
 
+MADE_BY = ("split", "train", "predict")  # the params sections that shape a submission's answers
+
+
 def params_digest(params: Params) -> str:
-    canonical = json.dumps({"split": dataclasses.asdict(params.split), "train": dataclasses.asdict(params.train)},
-                           sort_keys=True)
+    canonical = json.dumps({name: dataclasses.asdict(getattr(params, name)) for name in MADE_BY}, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 
 def params_summary(params: Params) -> str:
     t = params.train
+    views = f", tta {params.predict.tta_shift} px" if params.predict.tta_shift else ""
     return (f"hidden {list(t.hidden_layers)} {t.optimizer} lr {t.learning_rate:g} {t.lr_schedule} "
-            f"{t.iterations} it")
+            f"{t.iterations} it{views}")
 
 
 def _locked_params(data: bytes, lock_path: Path) -> Params | None:
-    """The split/train params ``dvc.lock`` records, if it records ``data`` as the predict stage's output."""
+    """The split/train/predict params ``dvc.lock`` records, if it records ``data`` as the predict stage's output."""
     try:
         lock = yaml.safe_load(lock_path.read_text(encoding="utf-8")) or {}
         stages = lock["stages"]
         outs = {o["path"]: o.get("md5") for o in stages["predict"]["outs"]}
         if outs.get(str(paths.SUBMISSION)) != hashlib.md5(data).hexdigest():
             return None
-        raw = {name: stages[name]["params"]["params.yaml"][name] for name in ("split", "train")}
+        raw = {name: stages[name]["params"]["params.yaml"][name] for name in MADE_BY}
         return parse_params(raw, f"{lock_path}")
     except (OSError, yaml.YAMLError, KeyError, TypeError, PipelineError):
         return None
 
 
 def _validation_accuracy() -> str:
-    try:
-        value = json.loads(paths.TRAIN_METRICS.read_text())["validation_accuracy"]
-        return f"{float(value):.6g}"
-    except (OSError, ValueError, KeyError, TypeError):
-        return ""
+    """The validation accuracy of the submission's own procedure (predict.json: with its shifted copies),
+    else the model's single-view one (train.json)."""
+    for source in (paths.PREDICT_METRICS, paths.TRAIN_METRICS):
+        try:
+            return f"{float(json.loads(source.read_text())['validation_accuracy']):.6g}"
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return ""
 
 
 def of_file(path: Path, data: bytes) -> Provenance:
