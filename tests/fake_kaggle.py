@@ -31,12 +31,17 @@ the service to be unkind (issue 10), each switch named after the behaviour:
    and returns ref 0 with its generic "Could not submit to competition".
 7. ``storage_status``: the storage host (the redirect's target) refuses the download
    with its own XML error body, not Kaggle's JSON.
+
+Like Google Cloud Storage, the storage host announces each download's hashes in an
+``x-goog-hash: crc32c=...,md5=...`` header (``storage_md5``; whether Kaggle's storage host sends
+it is not known: docs/kaggle-unverified.md); ``bad_md5`` downloads announce a wrong MD5.
 """
 
 from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import io
 import json
 import threading
@@ -94,6 +99,8 @@ class FakeKaggle:
         self.upload_mode = "ok"  # 6. ok | redirect
         self.storage_status: int | None = None  # 7.
         self.download_mode = "ok"  # ok | short | gzip | stall
+        self.storage_md5 = True  # send x-goog-hash with the download
+        self.bad_md5 = 0  # this many downloads announce a wrong MD5
         self.submissions: dict[int, dict] = {}
         self.blobs: dict[str, bytes] = {}
         self.upload_names: dict[str, str] = {}
@@ -396,6 +403,12 @@ class _Handler(BaseHTTPRequestHandler):
             data = gzip.compress(data)
             self.send_header("Content-Encoding", "gzip")
         self.send_header("Content-Length", str(len(data)))
+        if self.fake.storage_md5:
+            md5 = hashlib.md5(data, usedforsecurity=False).digest()
+            if self.fake.bad_md5 > 0:
+                self.fake.bad_md5 -= 1
+                md5 = bytes(16)
+            self.send_header("x-goog-hash", f"crc32c=AAAAAA==,md5={base64.b64encode(md5).decode()}")
         self.end_headers()
         if mode in ("short", "stall"):
             self.wfile.write(data[:len(data) // 2])

@@ -10,7 +10,7 @@ import pytest
 
 from fake_kaggle import FAKE_KEY, RULES_MESSAGE
 from pipeline.core.errors import PipelineError
-from pipeline.kaggle.api import KaggleSession, Settings
+from pipeline.kaggle.api import KaggleSession, Settings, announced_md5
 from pipeline.kaggle.errors import KaggleError
 
 FAST = Settings(timeout=5, retries=2, backoff=0.01, poll=0.01)  # generous for a local server on a busy machine
@@ -217,6 +217,19 @@ def test_a_download_cut_short_once_succeeds_on_retry(session, fake_kaggle, tmp_p
 
     fake_kaggle.take_fault = heal
     assert session.download(tmp_path).read_bytes() == fake_kaggle.zip_bytes
+
+
+@pytest.mark.parametrize("headers, expected", [
+    ({"x-goog-hash": "crc32c=n03x6A==,md5=Ojk9c3dhfxgoKVVHYwFbHQ=="}, "Ojk9c3dhfxgoKVVHYwFbHQ=="),
+    ({"x-goog-hash": "crc32c=n03x6A=="}, None),  # a composite object has no MD5
+    ({}, None),
+    ({"x-goog-hash": "md5=Ojk9c3dhfxgoKVVHYwFbHQ==", "Content-Encoding": "gzip"}, None),  # hash of the stored bytes
+    ({"x-goog-hash": "md5=Ojk9c3dhfxgoKVVHYwFbHQ==", "x-goog-stored-content-encoding": "gzip"}, None),
+])
+def test_the_md5_the_storage_host_announces(headers, expected):
+    import requests
+
+    assert announced_md5(requests.structures.CaseInsensitiveDict(headers)) == expected
 
 
 def test_a_download_that_stalls_half_way_is_given_up_on(session, fake_kaggle, tmp_path):

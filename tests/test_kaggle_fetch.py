@@ -49,6 +49,8 @@ def test_fetch_downloads_the_competition_zip(fetch_project, env, fake_kaggle):
      "the download of digit-recognizer.zip was incomplete (the connection closed after"),
     (lambda fake: setattr(fake, "download_mode", "gzip"),
      "the download of digit-recognizer.zip was incomplete (received"),
+    (lambda fake: setattr(fake, "bad_md5", 99),
+     "the download of digit-recognizer.zip was corrupt (its MD5 differs from the one the storage host announced"),
 ])
 def test_a_failed_download_is_one_line_and_keeps_the_earlier_data(fetch_project, env, fake_kaggle, setup, expected):
     raw = fetch_project / "data/raw"
@@ -66,6 +68,22 @@ def test_a_server_error_is_retried_and_the_download_completes(fetch_project, env
     result = pipeline(["fetch"], fetch_project, env)
     assert result.returncode == 0, result.stderr
     assert result.stderr.count("kaggle: HTTP 503 while downloading digit-recognizer.zip; retrying") == 2
+
+
+def test_a_download_that_fails_the_storage_hosts_md5_is_retried(fetch_project, env, fake_kaggle):
+    fake_kaggle.bad_md5 = 1
+    result = pipeline(["fetch"], fetch_project, env)
+    assert result.returncode == 0, result.stderr
+    assert "kaggle: incomplete or corrupt download while downloading digit-recognizer.zip; retrying" in result.stderr
+    assert fake_kaggle.called("GetDownload") == 2
+    assert (fetch_project / "data/raw/digit-recognizer.zip").read_bytes() == fake_kaggle.zip_bytes
+
+
+def test_a_download_without_an_announced_md5_is_taken_on_its_length_and_crcs(fetch_project, env, fake_kaggle):
+    fake_kaggle.storage_md5 = False
+    result = pipeline(["fetch"], fetch_project, env)
+    assert result.returncode == 0, result.stderr
+    assert (fetch_project / "data/raw/digit-recognizer.zip").read_bytes() == fake_kaggle.zip_bytes
 
 
 def test_no_credentials_says_the_three_ways_to_set_them(fetch_project, tmp_path, fake_kaggle):

@@ -20,6 +20,8 @@ Limits come from the environment, so that tests can use sub-second values:
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import importlib
 import math
 import os
@@ -143,6 +145,34 @@ _CLIENT_DEPENDENCIES = ("requests", "urllib3", "tqdm", "bleach", "dateutil.relat
                         "kagglesdk", "kagglesdk.kaggle_client")
 
 
+def announced_md5(headers) -> str | None:
+    """The base64 MD5 that the storage host announces for the bytes it sends, if it announces one.
+
+    Google Cloud Storage sends ``x-goog-hash: crc32c=...,md5=...``. The hash is of the stored
+    object, so it is ignored when the response is content-encoded: the bytes written are decoded.
+    """
+    encodings = (headers.get("Content-Encoding"), headers.get("x-goog-stored-content-encoding"))
+    if any(e and e.strip().lower() != "identity" for e in encodings):
+        return None
+    for part in (headers.get("x-goog-hash") or "").split(","):
+        name, _, value = part.strip().partition("=")
+        if name.lower() == "md5" and value:
+            return value
+    return None
+
+
+def check_md5(path: Path, expected: str) -> None:
+    """Delete ``path`` and raise a transient KaggleError unless its MD5 (base64) is ``expected``."""
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    if base64.b64encode(digest.digest()).decode() != expected:
+        path.unlink(missing_ok=True)
+        raise KaggleError(f"the download of {path.name} was corrupt (its MD5 differs from the one the storage host "
+                          f"announced in x-goog-hash); nothing was kept: rerun to download it again", transient=True)
+
+
 def _preload_client_dependencies() -> None:
     for name in _CLIENT_DEPENDENCIES:
         try:
@@ -204,7 +234,7 @@ class KaggleSession:
                         raise KaggleError(f"{error} (gave up after {attempt + 1} attempts)", error.status) from None
                     raise
                 delay = self._delay(attempt, error.retry_after)
-                reason = f"HTTP {error.status}" if error.status else "incomplete download"
+                reason = f"HTTP {error.status}" if error.status else "incomplete or corrupt download"
                 print(f"kaggle: {reason} while {action}; retrying in {delay:.1f} s "
                       f"(attempt {attempt + 2} of {self.settings.retries + 1})", file=self.log, flush=True)
                 time.sleep(delay)
@@ -344,7 +374,9 @@ class KaggleSession:
 
         Like ``KaggleApi.competition_download_files``, but with the client's own retries off
         (``max_retries=0``: its backoff runs to minutes), so that a stalled or cut-off transfer is
-        seen here, reported precisely, and retried by the same policy as every other call.
+        seen here, reported precisely, and retried by the same policy as every other call. When the
+        storage host announces the file's MD5 (``x-goog-hash``), the file is checked against it, as
+        kagglehub does (docs/kagglehub.md); the client itself checks only the length.
         """
         outfile = Path(dest_dir) / f"{self.competition}.zip"
         api = self.client()
@@ -362,8 +394,11 @@ class KaggleSession:
                 request.competition_name = self.competition
                 response = kaggle.competitions.competition_api_client.download_data_files(request)
                 state["total"] = int(response.headers.get("Content-Length") or 0) or None
+                expected_md5 = announced_md5(response.headers)
                 api.download_file(response, str(outfile), kaggle.http_client(), quiet=True, resume=False,
                                   chunk_size=DOWNLOAD_CHUNK, max_retries=0)
+            if expected_md5:
+                check_md5(outfile, expected_md5)
             return outfile
 
         outcome = start(work, name=f"kaggle: {action}")
