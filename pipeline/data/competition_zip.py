@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 from pipeline.core.errors import PipelineError
@@ -57,17 +59,16 @@ def _check_sizes(path: Path, info: zipfile.ZipInfo, limit: int) -> None:
             f"this looks like a zip bomb, refusing it")
 
 
-def _stream(archive: zipfile.ZipFile, path: Path, info: zipfile.ZipInfo, limit: int, keep: bool) -> bytes:
-    """Read one member in chunks, stopping past ``limit`` whatever its header declared; the CRC is checked at the end."""
-    parts, total = [], 0
+def _inflate(archive: zipfile.ZipFile, path: Path, info: zipfile.ZipInfo, limit: int) -> Iterator[bytes]:
+    """One member's bytes in pieces of CHUNK as they inflate, stopping past ``limit`` whatever its header
+    declared; the CRC is checked at the end."""
+    total = 0
     with archive.open(info) as handle:
         while chunk := handle.read(CHUNK):
             total += len(chunk)
             if total > limit:
                 raise _too_big(path, info.filename, f"inflates past {limit:,} bytes (more than its header declares)", limit)
-            if keep:
-                parts.append(chunk)
-    return b"".join(parts)
+            yield chunk
 
 
 def _unsafe(name: str) -> bool:
@@ -99,7 +100,8 @@ def check_competition_zip(path: str | Path) -> None:
                 _check_sizes(path, info, limit)
             for info in archive.infolist():
                 try:
-                    _stream(archive, path, info, limit, keep=False)
+                    for _ in _inflate(archive, path, info, limit):
+                        pass
                 except zipfile.BadZipFile as exc:
                     if "CRC" in str(exc):
                         raise PipelineError(f"{path}: member {info.filename} is corrupt (CRC check failed); download it again") from None
@@ -129,11 +131,19 @@ def zip_folder(folder: str | Path, dest: str | Path) -> None:
     write_zip(dest, members)
 
 
-def read_member(path: str | Path, member: str) -> bytes:
-    """The bytes of ``member``, read under the same size limits as the check."""
+@contextmanager
+def open_member(path: str | Path, member: str) -> Iterator[tuple[int, Iterator[bytes]]]:
+    """The size ``member`` declares and its bytes in pieces as they inflate, under the same size limits
+    as the check: a reader holds one piece at a time, not the whole file."""
     path = Path(path)
     limit = max_member_bytes()
     with zipfile.ZipFile(path) as archive:
         info = archive.getinfo(member)
         _check_sizes(path, info, limit)
-        return _stream(archive, path, info, limit, keep=True)
+        yield info.file_size, _inflate(archive, path, info, limit)
+
+
+def read_member(path: str | Path, member: str) -> bytes:
+    """The bytes of ``member``, read under the same size limits as the check."""
+    with open_member(path, member) as (_, pieces):
+        return b"".join(pieces)
