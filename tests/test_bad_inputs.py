@@ -7,7 +7,9 @@ what the command would have made. Adding a case is one line in CASES.
 
 from __future__ import annotations
 
+import io
 import struct
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,6 +188,90 @@ def bomb(target: Path) -> None:
     rows_zip(target, 4 << 20, declared=3 << 30)
 
 
+def _patched_headers(target: Path, member: str, offsets: dict[bytes, int], value: int) -> None:
+    """Rewrite a 2-byte field of ``member``'s local header and central directory entry (at its
+    offset after each signature), as a hostile or exotic zip writer would have set it."""
+    data = bytearray(target.read_bytes())
+    with zipfile.ZipFile(target) as archive:
+        info = archive.getinfo(member)
+    local = info.header_offset
+    assert data[local:local + 4] == b"PK\x03\x04"
+    data[local + offsets[b"PK\x03\x04"]:local + offsets[b"PK\x03\x04"] + 2] = struct.pack("<H", value)
+    central = data.find(b"PK\x01\x02")
+    while central >= 0:  # the central entry whose name is member
+        name_length = struct.unpack_from("<H", data, central + 28)[0]
+        if data[central + 46:central + 46 + name_length] == member.encode():
+            data[central + offsets[b"PK\x01\x02"]:central + offsets[b"PK\x01\x02"] + 2] = struct.pack("<H", value)
+            break
+        central = data.find(b"PK\x01\x02", central + 4)
+    target.write_bytes(bytes(data))
+
+
+def stored_zip(target: Path, members: dict[str, str | bytes]) -> None:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_STORED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+def encrypted(target: Path) -> None:
+    stored_zip(target, {"train.csv": T, "test.csv": U, "sample_submission.csv": sample_submission(6)})
+    _patched_headers(target, "train.csv", {b"PK\x03\x04": 6, b"PK\x01\x02": 8}, 0x1)  # flag bit 0: encrypted
+
+
+def deflate64(target: Path) -> None:
+    competition_zip(target, {"train.csv": T, "test.csv": U, "sample_submission.csv": sample_submission(6)})
+    _patched_headers(target, "test.csv", {b"PK\x03\x04": 8, b"PK\x01\x02": 10}, 9)  # method 9: Deflate64
+
+
+def deflate_broken(target: Path) -> None:
+    competition_zip(target, {"train.csv": T, "test.csv": U, "sample_submission.csv": sample_submission(6)})
+    with zipfile.ZipFile(target) as archive:
+        info = archive.getinfo("train.csv")
+    data = bytearray(target.read_bytes())
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    data[start:start + 64] = b"\xff" * 64  # the deflate stream's first blocks
+    target.write_bytes(bytes(data))
+
+
+def folder_member(target: Path) -> None:
+    stored_zip(target, {"train.csv/": b"", "test.csv": U, "sample_submission.csv": sample_submission(6)})
+
+
+def nested_zip(target: Path) -> None:
+    stored_zip(target, {"train.csv.zip": _zip_bytes({"train.csv": T}), "test.csv.zip": _zip_bytes({"test.csv": U}),
+                        "sample_submission.csv": sample_submission(6)})
+
+
+def _zip_bytes(members: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    competition_zip(buffer, members)
+    return buffer.getvalue()
+
+
+def two_train_files(target: Path) -> None:
+    stored_zip(target, {"old/train.csv": T, "new/train.csv": T, "test.csv": U, "sample_submission.csv": sample_submission(6)})
+
+
+def duplicate_member(target: Path) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # zipfile warns "Duplicate name", and writes it
+        stored_zip(target, {"train.csv": T, "test.csv": U, "sample_submission.csv": sample_submission(6)})
+        with zipfile.ZipFile(target, "a") as archive:
+            archive.writestr("train.csv", T)
+
+
+def huge_header(path: Path) -> None:
+    """train.csv whose first line is 100 MB with no line end; stored, so no ratio check stops it first."""
+    params(path)
+    (path / "data/raw").mkdir(parents=True)
+    with zipfile.ZipFile(path / ZIP, "w", zipfile.ZIP_STORED) as archive:
+        with archive.open("train.csv", "w") as handle:
+            for _ in range(100):
+                handle.write(b"pixel," * 174_763)  # ~1 MB a write
+        archive.writestr("test.csv", U)
+        archive.writestr("sample_submission.csv", sample_submission(6))
+
+
 @dataclass(frozen=True)
 class Case:
     id: str
@@ -212,6 +298,14 @@ CASES = [
     Case("zip-bomb-ratio", ["fetch"], local_zip_source(lambda t: rows_zip(t, 4 << 20)), "this looks like a zip bomb", (ZIP,)),
     Case("zip-member-over-limit", ["fetch"], local_zip_source(lambda t: rows_zip(t, 3 << 20)), "past the limit of 1 MB per member (the competition's train.csv is ~73 MB", (ZIP,), (("DIGIT_PIPELINE_MAX_MEMBER_MB", "1"),)),
     Case("zip-header-understates", ["fetch"], local_zip_source(lambda t: rows_zip(t, 3 << 20, declared=5000)), "member train.csv is corrupt (CRC check failed)", (ZIP,), (("DIGIT_PIPELINE_MAX_MEMBER_MB", "1"),)),
+    Case("zip-member-is-a-folder", ["fetch"], local_zip_source(folder_member), "member train.csv/ is a folder, expected the file train.csv", (ZIP,)),
+    Case("zip-inside-the-zip", ["fetch"], local_zip_source(nested_zip), "missing train.csv, test.csv, but it holds train.csv.zip, test.csv.zip: a zip inside the zip", (ZIP,)),
+    Case("zip-two-train-csv-in-folders", ["fetch"], local_zip_source(two_train_files), "train.csv is in the zip 2 times (old/train.csv, new/train.csv)", (ZIP,)),
+    Case("zip-duplicate-member", ["fetch"], local_zip_source(duplicate_member), "member train.csv appears 2 times in the zip; refusing it", (ZIP,)),
+    Case("zip-encrypted-member", ["fetch"], local_zip_source(encrypted), "member train.csv is encrypted (the zip has a password)", (ZIP,)),
+    Case("zip-deflate64-member", ["fetch"], local_zip_source(deflate64), "member test.csv uses compression method 9, which Python's zipfile cannot read", (ZIP,)),
+    Case("zip-deflate-stream-broken", ["fetch"], local_zip_source(deflate_broken), "member train.csv is corrupt (Error -3 while decompressing data", (ZIP,)),
+    Case("zip-train-csv-escapes", ["fetch"], local_zip_source(lambda t: stored_zip(t, {"../train.csv": T, "test.csv": U, "sample_submission.csv": "x"})), "member '../train.csv' has a path that escapes the target folder", (ZIP,)),
     Case("zip-limit-env-bad", ["fetch"], local_zip_source(lambda t: competition_zip(t)), "DIGIT_PIPELINE_MAX_MEMBER_MB must be a whole number", (ZIP,), (("DIGIT_PIPELINE_MAX_MEMBER_MB", "lots"),)),
     Case("source-not-found", ["fetch"], lambda p: params(p, fetch={"source": "nowhere.zip"}), "fetch.source is 'nowhere.zip', which is neither", (ZIP,)),
     Case("solution-missing", ["fetch"], lambda p: params(p, fetch={"source": "sample", "solution": "gone.csv"}), "fetch.solution 'gone.csv': no such file", (ZIP,)),
@@ -219,6 +313,9 @@ CASES = [
     # --- split: train.csv and test.csv --------------------------------------------------------
     Case("train-empty", ["split"], split_case(**{"train.csv": ""}), "train.csv is empty", (PREPARED,)),
     Case("test-empty", ["split"], split_case(**{"test.csv": ""}), "test.csv is empty", (PREPARED,)),
+    Case("train-header-100-mb-line", ["split"], huge_header, "train.csv, line 1: no line end in the first 1,048,576 bytes, so this is not the header", (PREPARED,)),
+    Case("train-header-not-utf8", ["split"], split_case(**{"train.csv": b"\xff\xfe\x00l\x00a\x00b\x00e\x00l\x00\n1,2\n"}), "train.csv, line 1: the header is not UTF-8 text", (PREPARED,)),
+    Case("train-csv-is-a-zip", ["split"], split_case(**{"train.csv": _zip_bytes({"train.csv": T})}), "train.csv is a zip archive, not CSV text", (PREPARED,)),
     Case("train-header-only", ["split"], split_case(**{"train.csv": ",".join(TRAIN_COLUMNS) + "\n"}), "train.csv has a header but no data rows", (PREPARED,)),
     Case("header-missing-column", ["split"], split_case(**{"train.csv": with_header(T, TRAIN_COLUMNS[:-1])}), "train.csv, line 1: wrong header: missing column(s) 'pixel783'", (PREPARED,)),
     Case("header-extra-column", ["split"], split_case(**{"train.csv": with_header(T, TRAIN_COLUMNS + ("notes",))}), "unexpected column(s) 'notes'", (PREPARED,)),

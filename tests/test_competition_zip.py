@@ -2,7 +2,7 @@ import zipfile
 
 import pytest
 
-from digits_support import competition_zip
+from digits_support import competition_zip, sample_submission, train_csv, unlabelled_csv
 from pipeline.data.competition_zip import check_competition_zip, read_member
 from pipeline.core.errors import PipelineError
 
@@ -79,3 +79,44 @@ def test_streaming_stops_at_the_limit_even_when_the_header_check_is_skipped(tmp_
     monkeypatch.setattr(cz, "_check_sizes", lambda *a: None)
     with pytest.raises(_Error, match="inflates past 1,048,576 bytes"):
         cz.read_member(target, "train.csv")
+
+
+def _folder_zip(path, folder: str, extras: dict[str, str] | None = None) -> dict[str, str]:
+    members = {"train.csv": train_csv(60), "test.csv": unlabelled_csv(6), "sample_submission.csv": sample_submission(6)}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(folder, b"")  # the folder's own entry, as most zip tools write it
+        for name, text in members.items():
+            archive.writestr(folder + name, text)
+        for name, text in (extras or {}).items():
+            archive.writestr(name, text)
+    return members
+
+
+def test_the_files_in_one_subfolder_are_found(tmp_path):
+    """A zip of the folder rather than of its files (digit-recognizer/train.csv): unambiguous, so accepted."""
+    path = tmp_path / "c.zip"
+    members = _folder_zip(path, "digit-recognizer/", {"__MACOSX/digit-recognizer/._train.csv": "resource fork",
+                                                     "digit-recognizer/README.txt": "notes"})
+    check_competition_zip(path)
+    for name, text in members.items():
+        assert read_member(path, name) == text.encode()
+
+
+def test_a_zip_of_the_folder_runs_through_fetch_and_split(tmp_path, monkeypatch, capsys):
+    import yaml
+
+    from pipeline.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    _folder_zip(tmp_path / "mine.zip", "digit-recognizer/")
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"fetch": {"source": "mine.zip"},
+                                                         "split": {"validation_fraction": 0.2, "seed": 0}}))
+    assert main(["fetch"]) == 0 and main(["split"]) == 0
+    assert "split: 48 train, 12 validation, 6 test rows" in capsys.readouterr().out
+
+
+def test_a_member_found_twice_is_refused_naming_both_even_with_one_at_the_top(tmp_path):
+    path = tmp_path / "c.zip"
+    _folder_zip(path, "digit-recognizer/", {"test.csv": unlabelled_csv(6)})
+    with pytest.raises(PipelineError, match=r"c.zip: test.csv is in the zip 2 times \(digit-recognizer/test.csv, test.csv\)"):
+        check_competition_zip(path)

@@ -282,3 +282,130 @@ def test_the_field_table_covers_every_regular_field():
                     assert table[key((before * 4 + text)[-4:])] == value
     for irregular in ["1,2,", "\n\n\n,", "0001", "9999", "1256", ",256", ",999", "\n300"]:
         assert table[key(irregular)] == digits_csv.NOT_REGULAR, irregular
+
+
+# --- chunks: the body is parsed CHUNK_BYTES of whole lines at a time ---------------------------
+# A file parsed in many chunks must give exactly what it gives in one: the same values, or the
+# same message with the same line number (tests/test_properties.py checks this on random files).
+
+def _one_chunk_outcome(data: bytes, monkeypatch):
+    monkeypatch.setattr(digits_csv, "CHUNK_BYTES", len(data) + 1)
+    return _outcome_of(data)
+
+
+def _outcome_of(data: bytes):
+    try:
+        x, y = parse_digits_csv(data, "train.csv", labelled=True)
+        return x.tolist(), y.tolist()
+    except PipelineError as exc:
+        return str(exc)
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 5000, 40_000])
+def test_chunk_size_does_not_change_the_values(monkeypatch, chunk_bytes):
+    monkeypatch.setattr(digits_csv, "CHUNK_BYTES", chunk_bytes)
+    pixels, labels = train_rows(30)
+    for newline, final in [("\n", True), ("\r\n", False), ("\r", True)]:
+        x, y = parse_digits_csv(_joined(_lines(30), newline, final).replace(b"\r", b"\n", 1) if newline == "\r"
+                                else _joined(_lines(30), newline, final), "train.csv", labelled=True)
+        np.testing.assert_array_equal(x, pixels)
+        np.testing.assert_array_equal(y, labels)
+        assert x.flags.c_contiguous and y.flags.c_contiguous
+
+
+@pytest.mark.parametrize("line", [2, 3, 17, 31])
+@pytest.mark.parametrize("chunk_bytes", [1, 5000])
+def test_a_bad_line_in_a_later_chunk_is_named_by_its_line_in_the_file(monkeypatch, line, chunk_bytes):
+    """5000 bytes is about 3 lines a chunk: line 17 is in the 6th chunk, 31 (the last, no line end) in the 10th."""
+    def edited(edit) -> bytes:
+        lines = _lines(30)
+        lines[line - 1] = edit(lines[line - 1])
+        return _joined(lines, final=line != 31)
+
+    cases = {
+        edited(lambda text: text.replace(",", ",x", 1)): f"train.csv, line {line}, column pixel0: expected an integer pixel value 0..255, found 'x",
+        edited(lambda text: text + ",7"): f"train.csv: line {line}: expected 785 fields to match the header, found 786",
+        edited(lambda text: "12" + text[1:]): f"train.csv, line {line}, column label: expected a digit 0..9, found 12",
+        edited(lambda text: text.rsplit(",", 1)[0]): f"train.csv, line {line}, column pixel783: expected an integer pixel value 0..255, found a blank cell",
+    }
+    if line != 31:  # an empty last line with no line end is no line at all
+        cases[edited(lambda text: "")] = f"train.csv, line {line}, column label: expected a digit 0..9, found a blank cell"
+    for data, message in cases.items():
+        monkeypatch.setattr(digits_csv, "CHUNK_BYTES", chunk_bytes)
+        chunked = _outcome_of(data)
+        # on line 2 the file's first row sets pandas' column count, so a short or long row, or a blank
+        # line, reads differently (as it always has); the chunks must still agree with the whole file
+        assert isinstance(chunked, str) and (line == 2 or chunked.startswith(message)), (chunked, message)
+        assert chunked == _one_chunk_outcome(data, monkeypatch)
+
+
+def test_a_later_line_with_too_many_fields_is_reported_before_an_earlier_bad_cell_in_any_chunk(monkeypatch):
+    """As pandas reads a whole file: it tokenizes every line before it looks at a value."""
+    lines = _lines(30)
+    lines[4] = lines[4].replace(",", ",x", 1)  # line 5: a bad cell
+    lines[25] += ",1"  # line 26: a field too many
+    monkeypatch.setattr(digits_csv, "CHUNK_BYTES", 5000)
+    assert _outcome_of(_joined(lines)) == "train.csv: line 26: expected 785 fields to match the header, found 786"
+
+
+def test_an_unclosed_quote_in_a_later_chunk_is_reported_at_the_row_the_whole_file_gives(monkeypatch):
+    lines = _lines(30)
+    lines[20] = lines[20].replace(",", ',"', 1)
+    data = _joined(lines)
+    monkeypatch.setattr(digits_csv, "CHUNK_BYTES", 5000)
+    chunked = _outcome_of(data)
+    assert chunked == "train.csv: EOF inside string starting at row 19" == _one_chunk_outcome(data, monkeypatch)
+
+
+def test_a_file_longer_than_its_size_hint_still_parses(monkeypatch):
+    monkeypatch.setattr(digits_csv, "CHUNK_BYTES", 5000)
+    pixels, labels = train_rows(30)
+    data = _joined(_lines(30))
+    x, y = digits_csv.read_digits_csv([data[i:i + 777] for i in range(0, len(data), 777)], "train.csv",
+                                      labelled=True, size_hint=0)
+    np.testing.assert_array_equal(x, pixels)
+    np.testing.assert_array_equal(y, labels)
+
+
+def test_a_huge_first_line_is_refused_after_reading_about_the_header_limit(monkeypatch):
+    monkeypatch.setattr(digits_csv, "MAX_HEADER_BYTES", 100_000)
+    read = []
+
+    def pieces():  # 100 MB of one line, if it were all read
+        for _ in range(10_000):
+            read.append(1)
+            yield b"pixel," * 2000
+
+    with pytest.raises(PipelineError) as err:
+        digits_csv.read_digits_csv(pieces(), "train.csv", labelled=True)
+    assert str(err.value).startswith("train.csv, line 1: no line end in the first 100,000 bytes, so this is not the header")
+    assert len(read) <= 10
+
+
+def test_a_header_of_many_columns_is_described_quickly():
+    """describe_header_problem once counted duplicates with list.count: minutes for 500,000 columns."""
+    found = ["pixel"] * 250_000 + [f"c{i}" for i in range(250_000)]
+    message = describe_header_problem(found, TRAIN_COLUMNS)
+    assert message.startswith("duplicated column(s) 'pixel'; missing column(s) 'label'")
+
+
+@pytest.mark.parametrize("data, fragment", [
+    (b" \n" * 5000, "train.csv is empty"),
+    (b"\n" * 5000 + b"label\n", "train.csv, line 1: wrong header"),
+    ((",".join(TRAIN_COLUMNS) + "\n").encode() + b"\r\n" * 5000, "train.csv has a header but no data rows"),
+    (b"PK\x03\x04\x14\x00\x00\x00\x08\x00", "train.csv is a zip archive, not CSV text"),
+])
+def test_blank_files_and_a_zip_given_as_csv_in_any_chunk_size(monkeypatch, data, fragment):
+    monkeypatch.setattr(digits_csv, "CHUNK_BYTES", 100)
+    with pytest.raises(PipelineError, match=fragment):
+        parse_digits_csv(data, "train.csv", labelled=True)
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+def test_an_extra_field_on_every_row_is_refused_not_dropped(rows):
+    """pandas, given 785 names and 786 fields from the first row on, only warned and dropped one: a
+    one-row file (or a chunk of one row) with a field too many was taken without a word."""
+    lines = _lines(rows)
+    lines[1:] = [line + ",7" for line in lines[1:]]
+    with pytest.raises(PipelineError, match="^train.csv: rows have 786 fields, expected 785 to match the header$"):
+        parse_digits_csv(_joined(lines), "train.csv", labelled=True)

@@ -146,6 +146,32 @@ def test_numpy_pass_and_pandas_agree_on_corrupted_files(frame, edits, block_byte
         assert re.match(r"train\.csv(, line \d+(, column \w+)?)?[: ]", outcome), outcome
 
 
+CHUNK_SIZES = st.sampled_from([1, 2000, 5000])  # a line per chunk, about one, about three
+
+
+@NO_SHRINK
+@given(formatted_csv(), digit_frames(max_rows=4), EDITS, CHUNK_SIZES)
+def test_the_body_read_in_chunks_says_what_it_says_in_one(frame, corrupted, edits, chunk_bytes):
+    """Values, or the message and its line number, must not depend on where the chunks end."""
+    data = frame[0]
+    labels, pixels = corrupted
+    bad = bytearray(csv_text(TRAIN_COLUMNS, np.column_stack([labels, pixels]).tolist()).encode())
+    body_start = bad.index(b"\n") + 1
+    for where, edit, text in edits:
+        at = body_start + int(where * (len(bad) - body_start))
+        if edit == "insert":
+            bad[at:at] = text.encode()
+        elif edit == "delete":
+            del bad[at:at + 1 + len(text)]
+        else:
+            bad[at:at + 1] = text.encode()
+    for case in (data, bytes(bad)):
+        with mock.patch.object(digits_csv, "CHUNK_BYTES", len(case) + 1):
+            whole = _outcome(case)
+        with mock.patch.object(digits_csv, "CHUNK_BYTES", chunk_bytes):
+            assert _outcome(case) == whole
+
+
 @FAST
 @given(arrays(np.float64, st.tuples(st.integers(1, 5), st.integers(2, 12)),
               elements=st.floats(-1e300, 1e300, allow_nan=False)))

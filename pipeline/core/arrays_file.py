@@ -24,7 +24,8 @@ def save_arrays(path: str | Path, arrays: dict[str, np.ndarray], compress: bool 
             for name, array in arrays.items():
                 buffer = io.BytesIO()
                 np.lib.format.write_array(buffer, np.asarray(array), allow_pickle=False)
-                archive.writestr(member_info(f"{name}.npy", archive.compression), buffer.getvalue())
+                with buffer.getbuffer() as view:  # not getvalue(): that would copy the array once more
+                    archive.writestr(member_info(f"{name}.npy", archive.compression), view)
 
 
 def load_arrays(path: str | Path, required: tuple[str, ...] = ()) -> dict[str, np.ndarray]:

@@ -14,12 +14,26 @@ Three passes, each taking only what it is sure of and handing everything else to
    ``\r`` line ends, ...), so pass 1 changes speed only.
 3. ``_diagnose``, when pandas fails too or the bytes are not digits, commas and line ends:
    a slow pass whose only job is to name the first bad line, column and value.
+
+The body is read and parsed in chunks of about ``CHUNK_BYTES`` of whole lines, straight into
+arrays sized from the file's length, so peak memory is the arrays plus one chunk, not the whole
+text plus the arrays (split at 10x the competition's rows needed 2.2 GB before). Each chunk goes
+through passes 1 and 2 on its own; that gives the same values as the whole file would, since
+both read a file line by line once its column count is fixed. The first chunk that neither
+pass takes is parsed as before together with everything after it (its line numbers offset
+by the rows already read), so an error message is exactly what the whole file would give:
+pandas reports a later line with too many fields before an earlier bad cell, and the rest of
+the file is needed to see that. That costs memory only for a file that is refused. The header
+line is read in bounded memory: one over ``MAX_HEADER_BYTES`` is refused unread.
 """
 
 from __future__ import annotations
 
 import io
 import re
+import warnings
+from collections import Counter
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -38,7 +52,7 @@ def describe_header_problem(found: list[str], expected: tuple[str, ...]) -> str:
     found_set, expected_set = set(found), set(expected)
     missing = [c for c in expected if c not in found_set]
     extra = [c for c in found if c not in expected_set]
-    duplicated = sorted({c for c in found if found.count(c) > 1})
+    duplicated = sorted(c for c, n in Counter(found).items() if n > 1)
     parts = []
     if duplicated:
         parts.append(f"duplicated column(s) {_names(duplicated)}")
@@ -62,14 +76,10 @@ def _names(items: list[str], quote: bool = True, limit: int = 5) -> str:
     return ", ".join(shown) + more
 
 
-def _split_header(data: bytes, name: str) -> tuple[list[str], int]:
-    end = data.find(b"\n")
-    line = data if end < 0 else data[:end]
-    try:
-        text = line.decode("utf-8-sig").rstrip("\r")
-    except UnicodeDecodeError:
-        raise PipelineError(f"{name}, line 1: the header is not UTF-8 text; is this really a CSV file?") from None
-    return [c.strip() for c in text.split(",")], (len(data) if end < 0 else end + 1)
+CHUNK_BYTES = 16 << 20  # bytes of whole lines parsed at a time
+MAX_HEADER_BYTES = 1 << 20  # the competition's header line is about 7 KB
+VALID_BYTES = b"0123456789,\r\n"
+ZIP_MAGIC = b"PK\x03\x04"
 
 
 def parse_digits_csv(data: bytes, name: str, labelled: bool) -> tuple[np.ndarray, np.ndarray | None]:
@@ -77,44 +87,166 @@ def parse_digits_csv(data: bytes, name: str, labelled: bool) -> tuple[np.ndarray
 
     ``name`` is how errors refer to the file (e.g. ``train.csv``).
     """
+    pieces = (data[start:start + CHUNK_BYTES] for start in range(0, len(data), CHUNK_BYTES))
+    return read_digits_csv(pieces, name, labelled, size_hint=len(data))
+
+
+def read_digits_csv(pieces: Iterable[bytes], name: str, labelled: bool,
+                    size_hint: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
+    """As ``parse_digits_csv``, for a file given as consecutive pieces of bytes (a zip member as it
+    inflates), held one chunk at a time. ``size_hint``, the file's length if known, sizes the arrays."""
     expected = TRAIN_COLUMNS if labelled else TEST_COLUMNS
-    if not data or data.isspace():  # as `not data.strip()`, without copying the file
-        raise PipelineError(f"{name} is empty: expected a header line ({expected[0]},{expected[1]},...) and data rows")
-    header, body_start = _split_header(data, name)
+    pieces = iter(pieces)
+    header, after_header = _read_header(pieces, name, expected)
     if tuple(header) != expected:
         if not labelled and tuple(header) == TRAIN_COLUMNS:
             raise PipelineError(f"{name}, line 1: has a 'label' column, so it looks like train.csv; "
                                 f"test.csv must hold exactly the {N_PIXELS} pixel columns")
         raise PipelineError(f"{name}, line 1: wrong header: {describe_header_problem(header, expected)}")
-    body = data[body_start:]
-    if not body or body.isspace():
+    rows = _Rows(labelled, size_hint)
+    chunks = _line_chunks(after_header, pieces, CHUNK_BYTES)
+    for chunk in chunks:
+        values = _parse_chunk(chunk, len(expected))
+        if values is None:  # as the whole file would be parsed from here on; raises unless it can
+            values = _parse_rest(chunk + b"".join(chunks), name, expected, rows.count)
+        rows.append(values)
+    if not rows.count:
         raise PipelineError(f"{name} has a header but no data rows")
-    # pandas would quietly take "1.0" or "1e2" as integers: anything but digits, commas and line
-    # ends sends the file to the diagnostic pass (a C-speed scan, ~0.1 s for train.csv).
-    if body.translate(None, b"0123456789,\r\n"):
-        _diagnose(body, name, expected)
-    values = _parse_regular(body, len(expected))
-    if values is None:
-        values = _parse_with_pandas(body, name, expected)
-    if labelled:
-        labels = values[:, 0]
+    pixels, labels = rows.arrays()
+    if labels is not None:
         bad = np.flatnonzero(labels >= N_CLASSES)
         if bad.size:
             row = int(bad[0])
             raise PipelineError(f"{name}, line {row + 2}, column label: expected a digit 0..9, found {int(labels[row])}")
-        return np.ascontiguousarray(values[:, 1:]), np.ascontiguousarray(labels)
-    return np.ascontiguousarray(values), None
+    return pixels, labels
 
 
-def _parse_with_pandas(body: bytes, name: str, expected: tuple[str, ...]) -> np.ndarray:
-    """The (n, columns) uint8 values as pandas reads them; raises through ``_diagnose`` if it cannot."""
+def _read_header(pieces: Iterator[bytes], name: str, expected: tuple[str, ...]) -> tuple[list[str], bytes]:
+    """The header's column names and the bytes read after its line end, reading at most about
+    ``MAX_HEADER_BYTES`` unless the file is only whitespace."""
+    buffer, end, blank = bytearray(), -1, True
+    for piece in pieces:
+        if end < 0 and (found := piece.find(b"\n")) >= 0:
+            end = len(buffer) + found
+        buffer += piece
+        blank = blank and (not piece or piece.isspace())
+        if (end >= 0 and not blank) or len(buffer) > MAX_HEADER_BYTES:
+            break
+    if blank and all(not piece or piece.isspace() for piece in pieces):
+        raise PipelineError(f"{name} is empty: expected a header line ({expected[0]},{expected[1]},...) and data rows")
+    if buffer.startswith(ZIP_MAGIC):
+        raise PipelineError(f"{name} is a zip archive, not CSV text: unpack it, and zip the CSV files themselves")
+    if end > MAX_HEADER_BYTES or (end < 0 and len(buffer) > MAX_HEADER_BYTES):
+        raise PipelineError(f"{name}, line 1: no line end in the first {MAX_HEADER_BYTES:,} bytes, so this is not "
+                            f"the header ({expected[0]},{expected[1]},...,{expected[-1]}: "
+                            f"{len(','.join(expected)):,} bytes); is this really a CSV file?")
+    line = buffer if end < 0 else buffer[:end]
     try:
-        frame = pd.read_csv(io.BytesIO(body), header=None, names=list(expected), dtype=np.uint8,
-                            index_col=False, engine="c", skip_blank_lines=False)
+        text = line.decode("utf-8-sig").rstrip("\r")
+    except UnicodeDecodeError:
+        raise PipelineError(f"{name}, line 1: the header is not UTF-8 text; is this really a CSV file?") from None
+    return [c.strip() for c in text.split(",")], (b"" if end < 0 else bytes(buffer[end + 1:]))
+
+
+def _line_chunks(start: bytes, pieces: Iterator[bytes], size: int) -> Iterator[bytes]:
+    """``start`` then ``pieces`` again, cut into chunks of whole lines of at least ``size`` bytes
+    where the lines allow (the last chunk is what is left, and may lack its line end)."""
+    buffer = bytearray(start)
+    line_end = buffer.rfind(b"\n") + 1  # just past the last line end in buffer, 0 if none
+    for piece in pieces:
+        if (found := piece.rfind(b"\n")) >= 0:
+            line_end = len(buffer) + found + 1
+        buffer += piece
+        if len(buffer) >= size and line_end:
+            with memoryview(buffer) as view:
+                chunk = bytes(view[:line_end])
+            del buffer[:line_end]
+            line_end = 0
+            yield chunk
+    if buffer:
+        yield bytes(buffer)
+
+
+class _Rows:
+    """Values appended chunk by chunk into pixel and label arrays sized once for the file's length.
+
+    An accepted row takes at least 2 bytes a field (a digit and a separator), which bounds the rows;
+    pages of the arrays that are never written cost no memory. Past the bound (a file longer than
+    its ``size_hint``), the arrays grow.
+    """
+
+    def __init__(self, labelled: bool, size_hint: int):
+        capacity = size_hint // (2 * N_PIXELS) + 1
+        self.labelled = labelled
+        self.pixels = np.empty((capacity, N_PIXELS), np.uint8)
+        self.labels = np.empty(capacity if labelled else 0, np.uint8)
+        self.count = 0
+
+    def append(self, values: np.ndarray) -> None:
+        end = self.count + len(values)
+        if end > len(self.pixels):
+            capacity = max(end, 2 * len(self.pixels))
+            self.pixels = _grown(self.pixels, self.count, capacity)
+            if self.labelled:
+                self.labels = _grown(self.labels, self.count, capacity)
+        self.pixels[self.count:end] = values[:, 1:] if self.labelled else values
+        if self.labelled:
+            self.labels[self.count:end] = values[:, 0]
+        self.count = end
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """The rows read, as C-contiguous views of the first ``count`` rows."""
+        return self.pixels[:self.count], (self.labels[:self.count] if self.labelled else None)
+
+
+def _grown(array: np.ndarray, used: int, capacity: int) -> np.ndarray:
+    grown = np.empty((capacity,) + array.shape[1:], array.dtype)
+    grown[:used] = array[:used]
+    return grown
+
+
+def _parse_chunk(chunk: bytes, columns: int) -> np.ndarray | None:
+    """The (n, columns) uint8 values of a chunk of whole lines, or None for anything but plain rows."""
+    if chunk.isspace() or chunk.translate(None, VALID_BYTES):
+        return None
+    values = _parse_regular(chunk, columns)
+    return _parse_with_pandas(chunk, columns) if values is None else values
+
+
+def _parse_rest(body: bytes, name: str, expected: tuple[str, ...], rows_before: int) -> np.ndarray:
+    """The values of ``body``, the file's lines after its first ``rows_before`` rows, parsed as they
+    would be within the whole file; raises naming the first bad line if it cannot."""
+    first_line = 2  # the file line of body's first row
+    if rows_before:  # a row of zeros in front fixes pandas' column count as the file's first row did
+        body = ",".join("0" * len(expected)).encode() + b"\n" + body
+        first_line = rows_before + 1
+    elif not body or body.isspace():
+        raise PipelineError(f"{name} has a header but no data rows")
+    # pandas would quietly take "1.0" or "1e2" as integers: anything but digits, commas and line
+    # ends goes to the diagnostic pass (a C-speed scan, ~0.1 s for train.csv).
+    if body.translate(None, VALID_BYTES):
+        _diagnose(body, name, expected, first_line)
+    values = _parse_regular(body, len(expected))
+    if values is None:
+        values = _parse_with_pandas(body, len(expected))
+    if values is None:
+        _diagnose(body, name, expected, first_line)
+    return values[1:] if rows_before else values
+
+
+def _parse_with_pandas(body: bytes, columns: int) -> np.ndarray | None:
+    """The (n, columns) uint8 values as pandas reads them, or None if it cannot.
+
+    Given more fields on its first line than names, pandas only warns and drops the extra ones
+    (the whole file once, a chunk now): that warning is a refusal."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(io.BytesIO(body), header=None, names=list(range(columns)), dtype=np.uint8,
+                                index_col=False, engine="c", skip_blank_lines=False)
         return frame.to_numpy()
-    except (ValueError, OverflowError, pd.errors.ParserError, pd.errors.EmptyDataError):
-        _diagnose(body, name, expected)
-        raise  # _diagnose always raises; this keeps the original error if it ever cannot say more
+    except (ValueError, OverflowError, pd.errors.ParserError, pd.errors.EmptyDataError, pd.errors.ParserWarning):
+        return None
 
 
 # --- the NumPy pass --------------------------------------------------------------------------
@@ -199,15 +331,17 @@ def _parse_block(body: bytes, start: int, stop: int, columns: int) -> np.ndarray
     return fields.astype(np.uint8).reshape(lines, columns)
 
 
-def _diagnose(body: bytes, name: str, expected: tuple[str, ...]) -> None:
-    """Find and raise the first bad cell; only runs once the fast path has failed."""
+def _diagnose(body: bytes, name: str, expected: tuple[str, ...], first_line: int = 2) -> None:
+    """Find and raise the first bad cell; only runs once the fast path has failed.
+
+    ``first_line`` is the file line of body's first row (2: the line after the header)."""
     try:
         frame = pd.read_csv(io.BytesIO(body), header=None, dtype=str, keep_default_na=False,
                             index_col=False, engine="c", skip_blank_lines=False)
     except pd.errors.ParserError as exc:
-        raise PipelineError(f"{name}: {_parser_message(str(exc))}") from None
+        raise PipelineError(f"{name}: {_parser_message(str(exc), first_line)}") from None
     except pd.errors.EmptyDataError:  # the body starts with a blank line: pandas finds no columns
-        raise PipelineError(f"{name}, line 2: a blank line; expected {len(expected)} comma-separated values "
+        raise PipelineError(f"{name}, line {first_line}: a blank line; expected {len(expected)} comma-separated values "
                             f"({expected[0]}, {expected[1]}, ...)") from None
     if frame.shape[1] != len(expected):
         raise PipelineError(f"{name}: rows have {frame.shape[1]} fields, expected {len(expected)} "
@@ -231,14 +365,16 @@ def _diagnose(body: bytes, name: str, expected: tuple[str, ...]) -> None:
         raise PipelineError(f"{name}: could not be parsed as {len(expected)} integer columns "
                             f"(only digits, commas and line ends are allowed)")
     row, col, found, what = first
-    raise PipelineError(f"{name}, line {row + 2}, column {expected[col]}: expected {what}, found {found}")
+    raise PipelineError(f"{name}, line {row + first_line}, column {expected[col]}: expected {what}, found {found}")
 
 
-def _parser_message(text: str) -> str:
+def _parser_message(text: str, first_line: int = 2) -> str:
     # pandas says e.g. "Error tokenizing data. C error: Expected 785 fields in line 3, saw 786",
-    # counting lines of the body it was given; the file has the header line before them.
+    # counting lines of the body it was given from 1, and rows from 0 ("EOF inside string starting
+    # at row 5", as it has always been reported); the body's first row is file line first_line.
     match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
     if match:
         expected, line, found = match.groups()
-        return f"line {int(line) + 1}: expected {expected} fields to match the header, found {found}"
-    return text.split("C error: ", 1)[-1].strip()
+        return f"line {int(line) + first_line - 1}: expected {expected} fields to match the header, found {found}"
+    message = text.split("C error: ", 1)[-1].strip()
+    return re.sub(r"(?<=starting at row )(\d+)", lambda m: str(int(m.group(1)) + first_line - 2), message)

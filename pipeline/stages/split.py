@@ -8,23 +8,29 @@ import numpy as np
 
 from pipeline.core import paths
 from pipeline.core.arrays_file import save_arrays
-from pipeline.data.competition_zip import check_competition_zip, read_member
+from pipeline.data.competition_zip import check_competition_zip, open_member
 from pipeline.core.config import load_params
-from pipeline.data.digits_csv import parse_digits_csv
+from pipeline.data.digits_csv import read_digits_csv
 from pipeline.core.errors import PipelineError
 from pipeline.core.progress import Progress
 from pipeline.data.splitting import check_label_coverage, split_indices
 from pipeline.submissions.format import parse_submission
 
 
+def _read_csv(member: str, labelled: bool):
+    """Parse a member of the zip as it inflates: memory grows with the rows, not with the text."""
+    with open_member(paths.COMPETITION_ZIP, member) as (size, pieces):
+        return read_digits_csv(pieces, member, labelled, size_hint=size)
+
+
 def run(args) -> int:
     params = load_params(paths.PARAMS).split
     check_competition_zip(paths.COMPETITION_ZIP)
     with Progress(2, "split: parse", unit="files") as progress:
-        pixels, labels = parse_digits_csv(read_member(paths.COMPETITION_ZIP, "train.csv"), "train.csv", labelled=True)
+        pixels, labels = _read_csv("train.csv", labelled=True)
         progress.update(1, train_rows=len(pixels))
         warning = check_label_coverage(labels, "train.csv")
-        test_pixels, _ = parse_digits_csv(read_member(paths.COMPETITION_ZIP, "test.csv"), "test.csv", labelled=False)
+        test_pixels, _ = _read_csv("test.csv", labelled=False)
         progress.update(1, test_rows=len(test_pixels))
     if warning:
         print(warning, file=sys.stderr)
