@@ -43,12 +43,12 @@ class SplitParams:
 
 @dataclass(frozen=True)
 class TrainParams:
-    hidden_layers: tuple[int, ...] = (512,)
+    hidden_layers: tuple[int, ...] = (256, 256)
     optimizer: str = "adam"
-    learning_rate: float = 0.003
+    learning_rate: float = 0.005
     lr_schedule: str = "cosine"
     warmup_iterations: int = 0
-    iterations: int = 1000
+    iterations: int = 2500
     momentum: float = 0.9
     beta1: float = 0.9
     beta2: float = 0.999
@@ -57,10 +57,10 @@ class TrainParams:
     augment_groups: int = 16
     # Warps drawn per group and iteration (all 0: integer shifts only). With any of them on,
     # augment_shift is a sub-pixel translation range and the shift is one part of a bilinear warp.
-    augment_rotate_degrees: float = 0.0
-    augment_scale: float = 0.0          # zoom factor in [1 - x, 1 + x]
-    augment_shear_degrees: float = 0.0
-    augment_elastic_alpha: float = 0.0  # largest elastic displacement, pixels
+    augment_rotate_degrees: float = 12.0
+    augment_scale: float = 0.1          # zoom factor in [1 - x, 1 + x]
+    augment_shear_degrees: float = 10.0
+    augment_elastic_alpha: float = 2.0  # largest elastic displacement, pixels
     augment_elastic_sigma: float = 4.0  # smoothness of the elastic field, pixels
     seed: int = 0
     eval_every: int = 10
