@@ -205,3 +205,35 @@ def test_warped_training_matches_finite_differences_on_warped_images(as_batch):
     for (w, b), (grad_w, grad_b) in zip(layers, grads):
         np.testing.assert_allclose(grad_w, numeric_gradient(f, w), rtol=1e-5, atol=1e-8)
         np.testing.assert_allclose(grad_b, numeric_gradient(f, b), rtol=1e-5, atol=1e-8)
+
+
+@pytest.mark.parametrize("move", ["none", "shift", "warp"])
+def test_blank_input_columns_are_left_out_of_the_products_with_the_same_gradients(move):
+    """Pixels that are zero in every row (MNIST's corners) are dropped from x; a shift or warp still carries
+    weight into and out of them, so every gradient, theirs included, must be the images' own."""
+    from pipeline.model import warps
+
+    shape, sizes, n_groups = (5, 6), [30, 6, 3], 3
+    x, targets, layers = small_problem(sizes, n=12, seed=5)
+    blank = [0, 1, 2, 3, 4, 5, 17]  # the top row and one pixel inside
+    x[:, blank] = 0.0
+    engine = FullBatchGradient(x, targets, sizes, 0.01, image_shape=shape, n_groups=n_groups, workers=2)
+    assert sorted(set(range(30)) - set(engine.used)) == blank and engine.x.shape == (12, 23)
+    if move == "shift":
+        shifts, ts = np.array([[1, -2], [0, 1], [-1, 1]]), None
+        seen = np.concatenate([np.stack([roll_zero(img.reshape(shape), dy, dx).ravel() for img in x[group]])
+                               for group, (dy, dx) in zip(engine.groups, shifts)])
+    elif move == "warp":
+        shifts = None
+        ranges = warps.WarpRanges(translate=1.0, rotate_degrees=20, scale=0.2, elastic_alpha=1.0, elastic_sigma=2.0)
+        ts = warps.random_warps(np.random.default_rng(1), n_groups, shape, ranges)
+        seen = np.concatenate([x[group] @ ts[g].toarray().T for g, group in enumerate(engine.groups)])
+    else:
+        shifts = ts = None
+        seen = x
+    loss, _, grads = engine(layers, shifts, ts)
+    f = lambda: reference_loss(layers, seen, targets, 0.01)  # noqa: E731
+    assert loss == pytest.approx(f(), rel=1e-12)
+    for (w, b), (grad_w, grad_b) in zip(layers, grads):
+        np.testing.assert_allclose(grad_w, numeric_gradient(f, w), rtol=1e-5, atol=1e-8)
+        np.testing.assert_allclose(grad_b, numeric_gradient(f, b), rtol=1e-5, atol=1e-8)

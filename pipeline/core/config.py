@@ -48,7 +48,7 @@ class TrainParams:
     learning_rate: float = 0.005
     lr_schedule: str = "cosine"
     warmup_iterations: int = 0
-    iterations: int = 2500
+    iterations: int = 2400
     momentum: float = 0.9
     beta1: float = 0.9
     beta2: float = 0.999

@@ -14,6 +14,12 @@ Shift augmentation costs nearly nothing: shifting a group's images permutes thei
 product with permuted inputs equals a product with the weight rows moved the other way, so the
 group is multiplied by a shifted copy of the first layer's weights (784 x width, far smaller
 than the images), and its gradient is shifted back before the sum.
+
+Input columns that are zero in every training row (MNIST's corners: 72 of 784 pixels) add nothing
+to ``x @ W`` and their rows of ``x.T @ delta`` are zero, so the engine keeps only the other columns
+of ``x`` and multiplies them by the matching rows of the (moved) weights: 9 % less of the two
+largest products, with the same gradients. The moves still act on all 784 weight rows, since a
+shift or warp carries weight into and out of those pixels.
 """
 
 from __future__ import annotations
@@ -70,8 +76,12 @@ class FullBatchGradient:
             raise ValueError(f"first layer expects {sizes[0]} inputs, data has {d}")
         if image_shape is not None and image_shape[0] * image_shape[1] != d:
             raise ValueError(f"image_shape {image_shape} does not hold {d} features")
-        self.x, self.n, self.weight_decay, self.image_shape = x, n, weight_decay, image_shape
+        self.n, self.weight_decay, self.image_shape = n, weight_decay, image_shape
         dtype, targets = x.dtype, np.asarray(targets, dtype=np.intp)
+        # Only the columns that are non-zero somewhere take part in the products (see the module's docstring).
+        used = np.flatnonzero(np.any(x != 0, axis=0))
+        self.used = used if 0 < len(used) < d else None
+        self.x = x if self.used is None else np.ascontiguousarray(x[:, used])
         bounds = np.linspace(0, n, min(n_groups, n) + 1).astype(int)
         self.groups = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
         self.local_targets = [(np.arange(g.stop - g.start), targets[g]) for g in self.groups]
@@ -87,6 +97,9 @@ class FullBatchGradient:
         self.correct = np.empty(n_g, np.int64)
         # Per-worker scratch: the moved first-layer weights (and their gradient moved back), and the ReLU masks of the largest group.
         self.shifted_w = [np.empty((d, sizes[1]), dtype) for _ in range(self.workers)]
+        used_rows = d if self.used is None else len(self.used)  # the first layer's rows the products see
+        self.used_w = [np.empty((used_rows, sizes[1]), dtype) for _ in range(self.workers)]
+        self.used_grad = [np.empty((used_rows, sizes[1]), dtype) for _ in range(self.workers)]
         largest = max(g.stop - g.start for g in self.groups)
         self.masks = [np.empty((largest, max(sizes[1:-1], default=0)), bool) for _ in range(self.workers)]
         self.total_w0 = np.empty((d, sizes[1]), dtype)
@@ -158,7 +171,7 @@ class FullBatchGradient:
         # so the caller's errstate does not reach here) would only add noise.
         with np.errstate(over="ignore", invalid="ignore"):
             for g in range(worker, len(self.groups), self.workers):
-                self._group(g, layers, move_of(g), self.shifted_w[worker], self.masks[worker])
+                self._group(g, layers, move_of(g), worker)
 
     def _sum_rows(self, worker: int) -> None:
         slots, bounds = self.grad_w[0], self.row_bounds
@@ -168,17 +181,23 @@ class FullBatchGradient:
         for g in range(1, len(slots)):
             out += slots[g, rows]
 
-    def _group(self, g: int, layers: Layers, move, scratch: np.ndarray, mask_buffer: np.ndarray) -> None:
-        """Forward and backward for the rows of group ``g``; fills slot ``g`` of every gradient.
+    def _group(self, g: int, layers: Layers, move, worker: int) -> None:
+        """Forward and backward for the rows of group ``g``, on ``worker``'s scratch buffers; fills slot
+        ``g`` of every gradient.
 
         ``move``: None, a (dy, dx) shift or a warp matrix T for this group's images.
         """
+        scratch, mask_buffer = self.shifted_w[worker], self.masks[worker]
         rows, last = self.groups[g], len(layers) - 1
-        x = self.x[rows]
+        x = self.x[rows]  # only the used columns
         inputs = x
         for i, (w, b) in enumerate(layers):  # forward
             z = self.acts[i][rows]
-            weights = self._moved_weights(w, move, scratch) if i == 0 and move is not None else w
+            weights = w
+            if i == 0:
+                weights = w if move is None else self._moved_weights(w, move, scratch)
+                if self.used is not None:
+                    weights = np.take(weights, self.used, axis=0, out=self.used_w[worker])
             np.matmul(inputs, weights, out=z)
             z += b
             if i < last:
@@ -188,7 +207,12 @@ class FullBatchGradient:
         for i in range(last, -1, -1):  # backward
             delta = self.deltas[i][rows]
             below = x if i == 0 else self.acts[i - 1][rows]
-            np.matmul(below.T, delta, out=self.grad_w[i][g])  # for layer 0: in the moved images' frame
+            if i == 0 and self.used is not None:  # in the moved images' frame, zero on the unused pixels
+                np.matmul(below.T, delta, out=self.used_grad[worker])
+                self.grad_w[0][g].fill(0)
+                self.grad_w[0][g][self.used] = self.used_grad[worker]
+            else:
+                np.matmul(below.T, delta, out=self.grad_w[i][g])  # for layer 0: in the moved images' frame
             np.sum(delta, axis=0, out=self.grad_b[i][g])
             if i > 0:
                 under = self.deltas[i - 1][rows]
