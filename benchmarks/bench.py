@@ -36,11 +36,15 @@ from pipeline.core.errors import PipelineError  # noqa: E402
 from pipeline.data.splitting import split_indices  # noqa: E402
 from pipeline.submissions.format import parse_submission  # noqa: E402
 
-CONTENDERS = ("ours", "sklearn-default", "sklearn-wide", "torch")
+CONTENDERS = ("ours", "ours-previous", "sklearn-default", "sklearn-wide", "torch")
 CHECKS = ("parse", "ratio", "stage")
 WORKER = Path(__file__).resolve().parent / "worker.py"
 DEFAULT_ZIP = ROOT / "data/raw/digit-recognizer.zip"
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")  # torch follows OMP's
+# Some machines set these to force older OpenBLAS kernels (older builds crashed on their CPUs); users'
+# machines do not. --kernels users (the default) runs every worker without them.
+FORCING_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+KERNELS = ("users", "as-set", "both")
 
 
 def names(allowed: tuple[str, ...]):
@@ -74,6 +78,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "current step, so the curve up to there is that of the full run")
     parser.add_argument("--threads", type=int, default=None,
                         help="limit each contender's BLAS/OpenMP/torch threads (default: the libraries' own)")
+    parser.add_argument("--kernels", choices=KERNELS, default="users",
+                        help="BLAS kernels: users (default: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset in every "
+                             "worker, as on users' machines), as-set (this environment's), or both (contenders as "
+                             "users get them; the ratio check under both, side by side)")
     parser.add_argument("--parse-repeats", type=int, default=5, help="default 5")
     parser.add_argument("--ratio-repeats", type=int, default=7, help="default 7")
     parser.add_argument("--stage-iterations", type=int, default=20,
@@ -132,10 +140,13 @@ def prepare(args, params, folder: Path) -> dict:
 
 
 def run_worker(task: str, data: str, settings: dict, folder: Path, threads: int | None,
-               cwd: Path | None = None, timeout: float | None = None) -> dict:
+               cwd: Path | None = None, timeout: float | None = None, kernels: str = "users") -> dict:
     job, result = folder / f"{task}.job.json", folder / f"{task}.result.json"
     job.write_text(json.dumps({"task": task, "data": data, "settings": settings, "result": str(result)}))
     env = dict(os.environ)
+    if kernels == "users":
+        for name in FORCING_VARIABLES:
+            env.pop(name, None)
     if threads:
         env.update({var: str(threads) for var in THREAD_VARIABLES})
     start = time.perf_counter()
@@ -160,8 +171,10 @@ def run_contenders(args, params, data: dict, project: Path) -> dict:
             results[name] = {"skipped": "PyTorch is not installed"}
             continue
         log(f"bench: training {name}")
-        results[name] = run_worker(name, data["folder"], {**common, "hidden": hidden.get(name)}, project,
-                                   args.threads, timeout=2 * args.budget_s + 600)
+        settings = {**common, "hidden": hidden.get(name), "previous": name == "ours-previous"}
+        results[name] = run_worker(name, data["folder"], settings, project,
+                                   args.threads, timeout=2 * args.budget_s + 600,
+                                   kernels="as-set" if args.kernels == "as-set" else "users")
     return results
 
 
@@ -170,16 +183,19 @@ def run_checks(args, data: dict, project: Path) -> dict:
     if "parse" in args.checks:
         results["parse"] = data["parse"]
     if "ratio" in args.checks:
-        log("bench: timing one iteration against its two largest products")
-        results["ratio"] = run_worker("iteration-ratio", data["folder"], {"repeats": args.ratio_repeats},
-                                      project, args.threads)
+        for kernels in (("users", "as-set") if args.kernels == "both" else (args.kernels,)):
+            log(f"bench: timing one iteration against its matrix products ({kernels} kernels)")
+            key = "ratio-as-set" if args.kernels == "both" and kernels == "as-set" else "ratio"
+            results[key] = run_worker("iteration-ratio", data["folder"], {"repeats": args.ratio_repeats},
+                                      project, args.threads, kernels=kernels)
     if "stage" in args.checks:
         log(f"bench: peak memory of the train stage ({args.stage_iterations} iterations)")
         raw = yaml.safe_load((ROOT / "params.yaml").read_text())  # project/ already has data/prepared
         raw["train"]["iterations"] = args.stage_iterations
         raw["train"]["warmup_iterations"] = min(raw["train"].get("warmup_iterations", 0), args.stage_iterations - 1)
         (project / "params.yaml").write_text(yaml.safe_dump(raw))
-        stage = run_worker("train-stage", data["folder"], {}, project, args.threads, cwd=project)
+        stage = run_worker("train-stage", data["folder"], {}, project, args.threads, cwd=project,
+                           kernels="as-set" if args.kernels == "as-set" else "users")
         results["stage"] = {**stage, "iterations": args.stage_iterations}
     return results
 

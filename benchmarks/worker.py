@@ -19,6 +19,7 @@ from benchmarks.common import Data, Tracker, accuracy, peak_rss_bytes  # noqa: E
 
 CONTENDERS = {  # name -> (module, unit of one training step)
     "ours": ("benchmarks.contenders.ours", "iteration"),
+    "ours-previous": ("benchmarks.contenders.ours", "iteration"),
     "sklearn-default": ("benchmarks.contenders.sklearn_mlp", "epoch"),
     "sklearn-wide": ("benchmarks.contenders.sklearn_mlp", "epoch"),
     "torch": ("benchmarks.contenders.torch_mlp", "iteration"),
@@ -47,6 +48,14 @@ def thread_counts() -> dict[str, int]:
     return counts
 
 
+def kernels() -> dict[str, str]:
+    """The OpenBLAS kernels each BLAS loaded here runs (threadpoolctl's "architecture"), by package."""
+    from threadpoolctl import threadpool_info
+
+    return {Path(p["filepath"]).parent.name.removesuffix(".libs"): str(p.get("architecture"))
+            for p in threadpool_info() if p.get("user_api") == "blas"}
+
+
 def main(job_path: str) -> None:
     job = json.loads(Path(job_path).read_text())
     task = job["task"]
@@ -64,6 +73,7 @@ def main(job_path: str) -> None:
         raise SystemExit(f"unknown task {task!r}")
     result["peak_rss_bytes"] = peak_rss_bytes()
     result["threads"] = thread_counts()
+    result["kernels"] = kernels()
     Path(job["result"]).write_text(json.dumps(result))
 
 

@@ -62,7 +62,7 @@ def bench(tmp_path_factory):
     out = folder / "results.json"
     result = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks/bench.py"), "--zip", str(archive), "--rows", "600",
-         "--iterations", "5", "--epochs", "2", "--contenders", "ours,sklearn-default,torch",
+         "--iterations", "5", "--epochs", "2", "--contenders", "ours,ours-previous,sklearn-default,torch",
          "--checks", "parse", "--parse-repeats", "1", "--threads", "1", "--json", str(out)],
         capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
@@ -75,9 +75,25 @@ def test_the_table_has_every_column_and_a_row_per_contender(bench):
     for column in COLUMNS:
         assert f" {column} |" in header
     rows = [line for line in table.splitlines() if line.startswith("| ") and line != header]
-    for label in ("ours (NumPy", "scikit-learn `MLPClassifier()`, defaults", "PyTorch (CPU)"):
+    for label in ("ours (NumPy", "ours, the defaults before warps", "scikit-learn `MLPClassifier()`, defaults",
+                  "PyTorch (CPU)"):
         assert any(row.startswith(f"| {label}") and row.count("|") == header.count("|") for row in rows), label
     assert "Machine: " in table and "Command: `python " in table
+    assert "- BLAS kernels: " in table and "unset, as on users' machines" in table
+
+
+def test_ours_is_the_default_params_and_ours_previous_the_old_defaults(bench):
+    table, report, _ = bench
+    from pipeline.core.config import load_params
+
+    current = load_params(ROOT / "params.yaml")
+    ours, previous = report["contenders"]["ours"], report["contenders"]["ours-previous"]
+    layers = "-".join(map(str, (784, *current.train.hidden_layers, 10)))
+    assert ours["setup"].startswith(layers) and "warps" in ours["setup"]
+    assert f"{(2 * current.predict.tta_shift + 1) ** 2} shifted views" in ours["setup"]
+    assert previous["setup"].startswith("784-512-10") and "warps" not in previous["setup"]
+    assert "views" not in previous["setup"]
+    assert ours["kernels"] and set(ours["kernels"]) == set(previous["kernels"])  # the BLAS each worker ran
 
 
 def test_accuracies_are_fractions_and_times_positive(bench):

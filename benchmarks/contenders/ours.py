@@ -1,21 +1,43 @@
-"""Ours: the project's ``DigitNetClassifier`` exactly as the train stage builds it from params.yaml."""
+"""Ours: the project's ``DigitNetClassifier`` exactly as the train stage builds it from params.yaml,
+predicting as the predict stage does (``predict.tta_shift``); or, as ``ours-previous``, the defaults
+this project shipped before weight-space warps, two hidden layers and test-time shifts."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from benchmarks.common import ROOT, OverBudget, accuracy
 from pipeline.core.config import load_params
+from pipeline.model.tta import predict_shifted
 from pipeline.stages.train import build_model
 
+# The defaults before issue 12: one hidden layer, integer shifts only, one view per test digit.
+PREVIOUS = {"hidden_layers": (512,), "learning_rate": 0.003, "iterations": 1000, "augment_shift": 2,
+            "augment_groups": 16, "augment_rotate_degrees": 0.0, "augment_scale": 0.0,
+            "augment_shear_degrees": 0.0, "augment_elastic_alpha": 0.0}
 
-def describe(params, shifted: str = "shifts") -> str:
+
+def warped(params) -> bool:
+    return any(getattr(params, k) > 0 for k in ("augment_rotate_degrees", "augment_scale",
+                                                 "augment_shear_degrees", "augment_elastic_alpha"))
+
+
+def describe(params, shifted: str = "shifts", tta_shift: int = 0) -> str:
     """E.g. '784-512-10, adam, cosine lr 0.001, full batch, shifts ±2 px'."""
     sizes = "-".join(str(s) for s in (784, *params.hidden_layers, 10))
     shifts = f", {shifted} ±{params.augment_shift} px" if params.augment_shift else ""
-    return f"{sizes}, {params.optimizer}, {params.lr_schedule} lr {params.learning_rate:g}, full batch{shifts}"
+    if warped(params):
+        shifts += (f", warps ±{params.augment_rotate_degrees:g}° ±{params.augment_scale:g} scale "
+                   f"±{params.augment_shear_degrees:g}° shear, elastic {params.augment_elastic_alpha:g} px")
+    views = f", {(2 * tta_shift + 1) ** 2} shifted views per test digit" if tta_shift else ""
+    return f"{sizes}, {params.optimizer}, {params.lr_schedule} lr {params.learning_rate:g}, full batch{shifts}{views}"
 
 
 def run(data, settings, tracker):
-    params = load_params(ROOT / "params.yaml").train
+    loaded = load_params(ROOT / "params.yaml")
+    params, tta_shift = loaded.train, loaded.predict.tta_shift
+    if settings.get("previous"):
+        params, tta_shift = dataclasses.replace(params, **PREVIOUS), 0
     model = build_model(params)
     if settings.get("iterations"):
         model.set_params(max_iter=settings["iterations"])
@@ -35,6 +57,6 @@ def run(data, settings, tracker):
         model.fit(data.X_train, data.y_train, callback=callback)
     except OverBudget:
         stopped = "budget"
-    info = {"setup": describe(params), "planned_steps": total, "stopped": stopped,
+    info = {"setup": describe(params, tta_shift=tta_shift), "planned_steps": total, "stopped": stopped,
             "eval_every": every}
-    return info, model.predict
+    return info, lambda pixels: predict_shifted(model, pixels, tta_shift)

@@ -4,7 +4,9 @@ Same layer sizes, He-normal weights and zero biases, ReLU, softmax cross-entropy
 optimizer and learning-rate schedule (``pipeline.model.optim.learning_rate_at``), the same number of
 updates, each on the whole training set. The shift augmentation is the same too (one random
 shift of up to ``augment_shift`` pixels per group of images, drawn every update) but done the
-usual way: the images are copied, shifted, from a zero-padded copy made once.
+usual way: the images are copied, shifted, from a zero-padded copy made once. With warps on, each
+group's images are warped as copies too, by the same random warps ours draws (``random_warps``),
+each output pixel gathered from its 4 bilinear neighbours.
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ import torch
 from torch import nn
 
 from benchmarks.common import ROOT, accuracy, scaled
-from benchmarks.contenders.ours import describe
+from benchmarks.contenders.ours import describe, warped
 from pipeline.core.config import load_params
+from pipeline.model import warps
+from pipeline.model.nn import shift_images
+from pipeline.model.tta import shift_offsets
 from pipeline.model.optim import learning_rate_at
 from pipeline.stages.train import build_model
 
@@ -56,8 +61,25 @@ class Shifter:
         return self.out.view(len(self.out), -1)
 
 
+class Warper:
+    """Each call returns the images with group g warped by warp g of a ``warps.WarpBatch`` (bilinear, zero outside)."""
+
+    def __init__(self, x: torch.Tensor, n_groups: int):
+        self.x, self.out = x, torch.empty_like(x)
+        bounds = np.linspace(0, len(x), min(n_groups, len(x)) + 1).astype(int)
+        self.groups = list(zip(bounds[:-1], bounds[1:]))
+
+    def __call__(self, batch: warps.WarpBatch) -> torch.Tensor:
+        d = self.x.shape[1]
+        for g, (a, b) in enumerate(self.groups):
+            columns = torch.from_numpy(batch.columns[g].astype(np.int64))
+            self.out[a:b] = (self.x[a:b][:, columns] * torch.from_numpy(batch.weights[g])).view(b - a, d, 4).sum(-1)
+        return self.out
+
+
 def run(data, settings, tracker):
-    params = load_params(ROOT / "params.yaml").train
+    loaded = load_params(ROOT / "params.yaml")
+    params, tta_shift = loaded.train, loaded.predict.tta_shift
     total = settings.get("iterations") or params.iterations
     n_groups = params.augment_groups
     torch.manual_seed(params.seed)
@@ -72,7 +94,10 @@ def run(data, settings, tracker):
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: learning_rate_at(
         step, 1.0, total, params.lr_schedule, params.warmup_iterations))
     shift = params.augment_shift
-    shifter = Shifter(x, n_groups, shift) if shift else None
+    shifter = Shifter(x, n_groups, shift) if shift and not warped(params) else None
+    warper = Warper(x, n_groups) if warped(params) else None
+    ranges = warps.WarpRanges(float(shift), params.augment_rotate_degrees, params.augment_scale,
+                              params.augment_shear_degrees, params.augment_elastic_alpha, params.augment_elastic_sigma)
 
     def score() -> float:
         with torch.no_grad():
@@ -81,7 +106,12 @@ def run(data, settings, tracker):
     stopped = "completed"
     tracker.start()
     for step in range(1, total + 1):
-        inputs = shifter(rng.integers(-shift, shift + 1, size=(len(shifter.groups), 2))) if shift else x
+        if warper is not None:
+            inputs = warper(warps.random_warps(rng, len(warper.groups), (SIDE, SIDE), ranges, np.float32))
+        elif shifter is not None:
+            inputs = shifter(rng.integers(-shift, shift + 1, size=(len(shifter.groups), 2)))
+        else:
+            inputs = x
         loss = nn.functional.cross_entropy(model(inputs), y)
         if params.weight_decay:  # ours: an L2 penalty on the weights, not the biases
             loss = loss + 0.5 * params.weight_decay * sum((w * w).sum() for w in weights)
@@ -97,10 +127,14 @@ def run(data, settings, tracker):
                 break
 
     def predict(pixels: np.ndarray) -> np.ndarray:
+        """The predict stage's procedure: softmax averaged over the shifted copies of each digit."""
+        images = np.asarray(pixels, np.float64)
         with torch.no_grad():
-            return model(torch.from_numpy(scaled(pixels))).argmax(1).numpy()
+            total_proba = sum(torch.softmax(model(torch.from_numpy(scaled(shift_images(images, dy, dx, (SIDE, SIDE))))), 1)
+                              for dy, dx in shift_offsets(tta_shift))
+        return total_proba.argmax(1).numpy()
 
-    info = {"setup": describe(params, "image copies shifted"), "planned_steps": total,
+    info = {"setup": describe(params, "image copies shifted", tta_shift), "planned_steps": total,
             "stopped": stopped, "eval_every": params.eval_every,
             "library": {"torch": torch.__version__, "threads": torch.get_num_threads(),
                         "mkl": torch.backends.mkl.is_available(), "mkldnn": torch.backends.mkldnn.is_available()}}
