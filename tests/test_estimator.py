@@ -73,8 +73,14 @@ def test_auto_image_shape_shifts_digits_only():
     digits[:, ::3] = 200
     model = DigitNetClassifier(hidden_layer_sizes=(8,), max_iter=2, n_shift_groups=2).fit(digits, np.arange(20) % 2)
     assert model.image_shape_ == (28, 28)
-    assert DigitNetClassifier(hidden_layer_sizes=(8,), max_iter=2, augment_shift=0).fit(
+    # with every augmentation off (the warps are on by default) nothing is moved, so no shape is used
+    off = dict(augment_shift=0, augment_rotate_degrees=0, augment_scale=0, augment_shear_degrees=0,
+               augment_elastic_alpha=0)
+    assert DigitNetClassifier(hidden_layer_sizes=(8,), max_iter=2, **off).fit(
         digits, np.arange(20) % 2).image_shape_ is None
+    # the warps alone, with shifts off, still need the images' shape
+    assert DigitNetClassifier(hidden_layer_sizes=(8,), max_iter=2, n_shift_groups=2, augment_shift=0).fit(
+        digits, np.arange(20) % 2).image_shape_ == (28, 28)
 
 
 def blobs(n=300, d=64, classes=4, seed=0):
