@@ -117,7 +117,7 @@ def test_page_parses_and_embeds_every_picture(report_with_history):
 
 def test_page_shows_metrics_params_and_escapes_ledger_text(report_with_history):
     text = report_with_history["index.html"].decode("utf-8")
-    assert "<td>validation accuracy</td><td class=\"num\">85.00%</td>" in text
+    assert "<td>validation accuracy (one view)</td><td class=\"num\">85.00%</td>" in text
     assert "<td>test accuracy (local answer key)</td><td class=\"num\">80.00%</td>" in text
     assert "<td>train.hidden_layers</td><td>[12]</td>" in text
     assert "<script>" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
