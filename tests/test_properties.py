@@ -125,9 +125,9 @@ EDITS = st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.sampled_from(["
                  min_size=1, max_size=3)
 
 
-@NO_SHRINK  # most examples end in _diagnose, twice
-@given(digit_frames(max_rows=4), EDITS, BLOCK_SIZES)
-def test_numpy_pass_and_pandas_agree_on_corrupted_files(frame, edits, block_bytes):
+def corrupted_csv(frame, edits) -> bytes:
+    """train.csv text of ``frame`` (labels, pixels) with ``edits`` (where, insert/delete/replace, text)
+    applied to its body."""
     labels, pixels = frame
     data = bytearray(csv_text(TRAIN_COLUMNS, np.column_stack([labels, pixels]).tolist()).encode())
     body_start = data.index(b"\n") + 1
@@ -139,6 +139,13 @@ def test_numpy_pass_and_pandas_agree_on_corrupted_files(frame, edits, block_byte
             del data[at:at + 1 + len(text)]  # 1 to 3 bytes
         else:
             data[at:at + 1] = text.encode()
+    return bytes(data)
+
+
+@NO_SHRINK  # most examples end in _diagnose, twice
+@given(digit_frames(max_rows=4), EDITS, BLOCK_SIZES)
+def test_numpy_pass_and_pandas_agree_on_corrupted_files(frame, edits, block_bytes):
+    data = corrupted_csv(frame, edits)
     with mock.patch.object(digits_csv, "BLOCK_BYTES", block_bytes):
         outcome = _outcome(bytes(data))
         assert outcome == _pandas_outcome(bytes(data))
@@ -154,18 +161,7 @@ CHUNK_SIZES = st.sampled_from([1, 2000, 5000])  # a line per chunk, about one, a
 def test_the_body_read_in_chunks_says_what_it_says_in_one(frame, corrupted, edits, chunk_bytes):
     """Values, or the message and its line number, must not depend on where the chunks end."""
     data = frame[0]
-    labels, pixels = corrupted
-    bad = bytearray(csv_text(TRAIN_COLUMNS, np.column_stack([labels, pixels]).tolist()).encode())
-    body_start = bad.index(b"\n") + 1
-    for where, edit, text in edits:
-        at = body_start + int(where * (len(bad) - body_start))
-        if edit == "insert":
-            bad[at:at] = text.encode()
-        elif edit == "delete":
-            del bad[at:at + 1 + len(text)]
-        else:
-            bad[at:at + 1] = text.encode()
-    for case in (data, bytes(bad)):
+    for case in (data, corrupted_csv(corrupted, edits)):
         with mock.patch.object(digits_csv, "CHUNK_BYTES", len(case) + 1):
             whole = _outcome(case)
         with mock.patch.object(digits_csv, "CHUNK_BYTES", chunk_bytes):
