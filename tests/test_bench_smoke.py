@@ -132,3 +132,44 @@ def test_a_missing_zip_is_a_clear_error(tmp_path, capsys):
     error = capsys.readouterr().err
     assert "none.zip: competition zip not found" in error and "--zip" in error
     assert not (tmp_path / "out.json").exists()
+
+
+def test_groups_cost_prints_seconds_and_memory_for_each_group_count(tmp_path):
+    """benchmarks/groups_cost.py on the tiny zip: one table row per group count, warps on and off."""
+    archive = tiny_competition(tmp_path)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks/groups_cost.py"), "--zip", str(archive), "--groups", "1,8",
+         "--updates", "3", "--rounds", "1"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "540 training rows" in result.stdout and "BLAS kernels: " in result.stdout
+    rows = {}
+    for line in result.stdout.splitlines():
+        if line.startswith("| ") and line[2].isdigit():
+            cells = [cell.strip() for cell in line.split("|")[1:-1]]
+            rows[cells[0]] = cells[1:]
+    assert set(rows) == {"1", "8"}
+    for cells in rows.values():
+        plain, warped = float(cells[0]), float(cells[1])
+        assert plain > 0 and warped > 0
+        for memory in cells[3:5]:
+            assert memory.endswith(" GB") and float(memory.split()[0]) > 0.01
+
+
+def test_the_ratio_check_times_the_products_at_both_widths_and_the_table_shows_both():
+    """iteration_ratio on 300 real digits: its second ratio is over the pixel columns some row uses."""
+    from types import SimpleNamespace
+
+    from benchmarks.checks import iteration_ratio
+    from benchmarks.table import check_rows
+
+    pixels, labels = digits_28()
+    data = SimpleNamespace(X_train=pixels[:300], y_train=labels[:300])
+    r = iteration_ratio(data, repeats=2)
+    used = int(np.count_nonzero(np.any(pixels[:300] != 0, axis=0)))
+    assert used < 784 and r["used_columns"] == used
+    assert len(r["product_samples"]) == len(r["product_used_columns_samples"]) == r["repeats"] == 2
+    assert r["ratio_used_columns"] == pytest.approx(r["iteration_seconds"] / r["products_used_columns_seconds"])
+    assert r["ratio"] == pytest.approx(r["iteration_seconds"] / r["products_seconds"])
+    row = check_rows({"ratio": {**r, "kernels": {}}}, {"train_rows": 300})[0]
+    assert f"{r['ratio']:.2f} (" in row[1] and f"; {r['ratio_used_columns']:.2f} against" in row[1]
+    assert f"the {used} pixel columns the engine multiplies" in row[1]
