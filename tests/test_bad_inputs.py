@@ -326,7 +326,7 @@ CASES = [
     Case("cell-float", ["split"], split_case(**{"train.csv": with_cell(T, 4, "pixel9", "12.5")}), "line 4, column pixel9: expected an integer pixel value 0..255, found '12.5'", (PREPARED,)),
     Case("cell-negative", ["split"], split_case(**{"train.csv": with_cell(T, 9, "pixel0", "-3")}), "line 9, column pixel0: expected an integer pixel value 0..255, found '-3'", (PREPARED,)),
     Case("cell-over-255", ["split"], split_case(**{"train.csv": with_cell(T, 2, "pixel783", "256")}), "line 2, column pixel783: expected an integer pixel value 0..255, found '256'", (PREPARED,)),
-    Case("label-out-of-range", ["split"], split_case(**{"train.csv": with_cell(T, 6, "label", "11")}), "train.csv, line 6, column label: expected a digit 0..9, found 11", (PREPARED,)),
+    Case("label-out-of-range", ["split"], split_case(**{"train.csv": with_cell(T, 6, "label", "11")}), "train.csv, line 6, column label: expected a digit 0..9, found '11'", (PREPARED,)),
     Case("test-cell-bad", ["split"], split_case(**{"test.csv": with_cell(U, 3, "pixel2", "x", PIXEL_COLUMNS)}), "test.csv, line 3, column pixel2: expected an integer pixel value 0..255, found 'x'", (PREPARED,)),
     Case("test-narrower-than-train", ["split"], split_case(**{"test.csv": csv_text(PIXEL_COLUMNS[:700], [[0] * 700])}), "test.csv, line 1: wrong header: missing column(s) 'pixel700'", (PREPARED,)),
     Case("test-has-label-column", ["split"], split_case(**{"test.csv": T}), "test.csv, line 1: has a 'label' column, so it looks like train.csv", (PREPARED,)),

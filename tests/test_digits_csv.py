@@ -180,7 +180,7 @@ def test_a_blank_line_after_the_header_is_reported():
 def test_a_label_with_leading_zeros_is_checked_as_a_digit():
     x, y = parse_digits_csv(_train_with_cell(1, "label", "007"), "train.csv", labelled=True)
     assert y[1] == 7
-    with pytest.raises(PipelineError, match=r"^train.csv, line 3, column label: expected a digit 0..9, found 12$"):
+    with pytest.raises(PipelineError, match=r"^train.csv, line 3, column label: expected a digit 0..9, found '012'$"):
         parse_digits_csv(_train_with_cell(1, "label", "012"), "train.csv", labelled=True)
 
 
@@ -325,7 +325,7 @@ def test_a_bad_line_in_a_later_chunk_is_named_by_its_line_in_the_file(monkeypatc
     cases = {
         edited(lambda text: text.replace(",", ",x", 1)): f"train.csv, line {line}, column pixel0: expected an integer pixel value 0..255, found 'x",
         edited(lambda text: text + ",7"): f"train.csv: line {line}: expected 785 fields to match the header, found 786",
-        edited(lambda text: "12" + text[1:]): f"train.csv, line {line}, column label: expected a digit 0..9, found 12",
+        edited(lambda text: "12" + text[1:]): f"train.csv, line {line}, column label: expected a digit 0..9, found '12'",
         edited(lambda text: text.rsplit(",", 1)[0]): f"train.csv, line {line}, column pixel783: expected an integer pixel value 0..255, found a blank cell",
     }
     if line != 31:  # an empty last line with no line end is no line at all
@@ -409,3 +409,40 @@ def test_an_extra_field_on_every_row_is_refused_not_dropped(rows):
     lines[1:] = [line + ",7" for line in lines[1:]]
     with pytest.raises(PipelineError, match="^train.csv: rows have 786 fields, expected 785 to match the header$"):
         parse_digits_csv(_joined(lines), "train.csv", labelled=True)
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 5000])
+def test_a_label_over_9_comes_before_a_later_bad_cell_in_any_chunk(monkeypatch, chunk_bytes):
+    """Found by Hypothesis: a label such as 94 parses as a good uint8, so its chunk passed and a later
+    chunk's bad pixel was named instead of the line the whole file names."""
+    lines = _lines(30)
+    lines[1] = "94" + lines[1][1:]  # line 2
+    lines[20] = lines[20].replace(",", ",2241", 1)  # line 21, column pixel0
+    data = _joined(lines)
+    monkeypatch.setattr(digits_csv, "CHUNK_BYTES", chunk_bytes)
+    chunked = _outcome_of(data)
+    assert chunked == "train.csv, line 2, column label: expected a digit 0..9, found '94'"
+    assert chunked == _one_chunk_outcome(data, monkeypatch)
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 5000])
+def test_a_later_line_with_too_many_fields_still_comes_before_a_label_over_9(monkeypatch, chunk_bytes):
+    lines = _lines(30)
+    lines[2] = "12" + lines[2][1:]  # line 3
+    lines[25] += ",1"  # line 26: a field too many
+    data = _joined(lines)
+    monkeypatch.setattr(digits_csv, "CHUNK_BYTES", chunk_bytes)
+    chunked = _outcome_of(data)
+    assert chunked == "train.csv: line 26: expected 785 fields to match the header, found 786"
+    assert chunked == _one_chunk_outcome(data, monkeypatch)
+
+
+def test_cells_with_leading_zeros_are_not_taken_for_the_bad_cell():
+    """The fast path reads 0007 as 7, so the diagnosis must too, and name the cell that is bad."""
+    header, *rows = _lines(5)
+    cells = [[f"00{v}" for v in row.split(",")] for row in rows]
+    cells[3][1] = "1.5"  # line 5, column pixel0
+    lines = [header] + [",".join(row) for row in cells]
+    with pytest.raises(PipelineError) as err:
+        parse_digits_csv(_joined(lines), "train.csv", labelled=True)
+    assert str(err.value) == "train.csv, line 5, column pixel0: expected an integer pixel value 0..255, found '1.5'"

@@ -109,16 +109,16 @@ def read_digits_csv(pieces: Iterable[bytes], name: str, labelled: bool,
         values = _parse_chunk(chunk, len(expected))
         if values is None:  # as the whole file would be parsed from here on; raises unless it can
             values = _parse_rest(chunk + b"".join(chunks), name, expected, rows.count)
+        elif labelled and values[:, 0].max(initial=0) >= N_CLASSES:
+            # A label over 9 is a good uint8, so the parse passed. Say what the whole file would: pandas
+            # tokenizes every line before it looks at a value, so a later line with the wrong number of
+            # fields still comes first; else this label does, before any later line's bad cell.
+            body, first_line = _in_file_frame(chunk + b"".join(chunks), expected, rows.count)
+            _diagnose(body, name, expected, first_line)
         rows.append(values)
     if not rows.count:
         raise PipelineError(f"{name} has a header but no data rows")
-    pixels, labels = rows.arrays()
-    if labels is not None:
-        bad = np.flatnonzero(labels >= N_CLASSES)
-        if bad.size:
-            row = int(bad[0])
-            raise PipelineError(f"{name}, line {row + 2}, column label: expected a digit 0..9, found {int(labels[row])}")
-    return pixels, labels
+    return rows.arrays()
 
 
 def _read_header(pieces: Iterator[bytes], name: str, expected: tuple[str, ...]) -> tuple[list[str], bytes]:
@@ -216,12 +216,9 @@ def _parse_chunk(chunk: bytes, columns: int) -> np.ndarray | None:
 def _parse_rest(body: bytes, name: str, expected: tuple[str, ...], rows_before: int) -> np.ndarray:
     """The values of ``body``, the file's lines after its first ``rows_before`` rows, parsed as they
     would be within the whole file; raises naming the first bad line if it cannot."""
-    first_line = 2  # the file line of body's first row
-    if rows_before:  # a row of zeros in front fixes pandas' column count as the file's first row did
-        body = ",".join("0" * len(expected)).encode() + b"\n" + body
-        first_line = rows_before + 1
-    elif not body or body.isspace():
+    if not rows_before and (not body or body.isspace()):
         raise PipelineError(f"{name} has a header but no data rows")
+    body, first_line = _in_file_frame(body, expected, rows_before)
     # pandas would quietly take "1.0" or "1e2" as integers: anything but digits, commas and line
     # ends goes to the diagnostic pass (a C-speed scan, ~0.1 s for train.csv).
     if body.translate(None, VALID_BYTES):
@@ -232,6 +229,15 @@ def _parse_rest(body: bytes, name: str, expected: tuple[str, ...], rows_before: 
     if values is None:
         _diagnose(body, name, expected, first_line)
     return values[1:] if rows_before else values
+
+
+def _in_file_frame(body: bytes, expected: tuple[str, ...], rows_before: int) -> tuple[bytes, int]:
+    """``body`` (the lines after the file's first ``rows_before`` rows) as pandas must see it to read it as
+    within the whole file, and the file line of its first row, for ``_diagnose``: a row of zeros in front
+    fixes pandas' column count as the file's first row did."""
+    if not rows_before:
+        return body, 2
+    return ",".join("0" * len(expected)).encode() + b"\n" + body, rows_before + 1
 
 
 def _parse_with_pandas(body: bytes, columns: int) -> np.ndarray | None:
@@ -352,7 +358,7 @@ def _diagnose(body: bytes, name: str, expected: tuple[str, ...], first_line: int
         is_label = expected[col] == "label"
         limit = N_CLASSES - 1 if is_label else 255
         blank = cells.isna() | (cells.str.strip() == "")
-        digits = cells.str.fullmatch(r"\d{1,3}").fillna(False).astype(bool)
+        digits = cells.str.fullmatch(r"\d+").fillna(False).astype(bool)  # leading zeros are fine, as in the fast path
         numeric = pd.to_numeric(cells.where(digits), errors="coerce")
         bad = blank | ~digits | (numeric > limit)
         if bad.any():
