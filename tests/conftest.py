@@ -5,6 +5,13 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import settings
+
+# Locally, each run of the property tests draws new examples and so keeps looking for bugs; in CI
+# (CI set) the draws are fixed, so a landing is decided by the code and not by the luck of the draw.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 # The kaggle client picks its server when it is imported (LOCALHOST: http://localhost, reached
 # through HTTP_PROXY = the fake). Set before any test imports it in this process, so that no
