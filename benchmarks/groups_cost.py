@@ -47,8 +47,8 @@ def prepare(zip_path: str, out: Path) -> int:
 
 def child(folder: str, groups: int, warps: bool, updates: int) -> None:
     """One configuration's fit; prints a JSON line: per-update seconds, peak RSS, the BLAS kernels."""
-    from threadpoolctl import threadpool_info
-
+    from benchmarks.common import peak_rss_bytes
+    from benchmarks.worker import kernels
     from pipeline.core.config import load_params
     from pipeline.stages.train import build_model
 
@@ -60,10 +60,8 @@ def child(folder: str, groups: int, warps: bool, updates: int) -> None:
     model = build_model(params)
     model.fit(X, y)
     seconds = np.diff([0.0] + [r["seconds"] for r in model.history_])[1:]  # the first update warms up
-    status = Path("/proc/self/status").read_text()
-    peak_kib = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM")))
-    kernels = sorted({str(i.get("architecture")) for i in threadpool_info() if i["user_api"] == "blas"})
-    print(json.dumps({"seconds": seconds.tolist(), "peak_gb": peak_kib * 1024 / 1e9, "kernels": kernels}))
+    print(json.dumps({"seconds": seconds.tolist(), "peak_gb": peak_rss_bytes() / 1e9,
+                      "kernels": sorted(f"{lib}: {arch}" for lib, arch in kernels().items())}))
 
 
 def run_child(folder: Path, groups: int, warps: bool, updates: int, env: dict) -> dict:
@@ -94,7 +92,7 @@ def main() -> None:
     configs = [(g, w) for g in counts for w in (False, True)]
     seconds = {c: [] for c in configs}
     peak = {c: 0.0 for c in configs}
-    kernels = set()
+    ran = set()
     with tempfile.TemporaryDirectory() as tmp:
         rows = prepare(args.zip, Path(tmp))
         print(f"{rows:,} training rows; {args.updates} updates per fit, {args.rounds} rounds; command: "
@@ -104,10 +102,10 @@ def main() -> None:
                 result = run_child(Path(tmp), *config, args.updates, env)
                 seconds[config] += result["seconds"]
                 peak[config] = max(peak[config], result["peak_gb"])
-                kernels.update(result["kernels"])
+                ran.update(result["kernels"])
                 print(f"  round {round_ + 1}: groups {config[0]}, {'warps' if config[1] else 'shifts only'}: "
                       f"{np.median(result['seconds']):.3f} s per update", file=sys.stderr, flush=True)
-    print(f"BLAS kernels: {', '.join(sorted(kernels))} ({'unset' if args.kernels == 'users' else 'as set'}: "
+    print(f"BLAS kernels: {', '.join(sorted(ran))} ({'unset' if args.kernels == 'users' else 'as set'}: "
           "OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE)\n")
     print("| groups | s per update, shifts only | s per update, warps | warps' extra | peak RSS, shifts only | peak RSS, warps |")
     print("|---|---|---|---|---|---|")
