@@ -446,3 +446,13 @@ def test_cells_with_leading_zeros_are_not_taken_for_the_bad_cell():
     with pytest.raises(PipelineError) as err:
         parse_digits_csv(_joined(lines), "train.csv", labelled=True)
     assert str(err.value) == "train.csv, line 5, column pixel0: expected an integer pixel value 0..255, found '1.5'"
+
+
+def test_a_label_over_9_is_refused_on_the_path_that_parses_the_rest_of_the_file_too(monkeypatch):
+    """When a chunk's own parse fails, the rest of the file is parsed at once; its labels are checked too."""
+    lines = _lines(6)
+    lines[4] = "11" + lines[4][1:]  # line 5
+    monkeypatch.setattr(digits_csv, "_parse_chunk", lambda chunk, columns: None)
+    with pytest.raises(PipelineError) as err:
+        parse_digits_csv(_joined(lines), "train.csv", labelled=True)
+    assert str(err.value) == "train.csv, line 5, column label: expected a digit 0..9, found '11'"

@@ -108,11 +108,12 @@ def read_digits_csv(pieces: Iterable[bytes], name: str, labelled: bool,
     for chunk in chunks:
         values = _parse_chunk(chunk, len(expected))
         if values is None:  # as the whole file would be parsed from here on; raises unless it can
-            values = _parse_rest(chunk + b"".join(chunks), name, expected, rows.count)
-        elif labelled and values[:, 0].max(initial=0) >= N_CLASSES:
-            # A label over 9 is a good uint8, so the parse passed. Say what the whole file would: pandas
-            # tokenizes every line before it looks at a value, so a later line with the wrong number of
-            # fields still comes first; else this label does, before any later line's bad cell.
+            chunk += b"".join(chunks)
+            values = _parse_rest(chunk, name, expected, rows.count)
+        if labelled and values[:, 0].max(initial=0) >= N_CLASSES:
+            # A label over 9 is a good uint8, so either parse passes it. Say what the whole file would:
+            # pandas tokenizes every line before it looks at a value, so a later line with the wrong
+            # number of fields still comes first; else this label does, before any later line's bad cell.
             body, first_line = _in_file_frame(chunk + b"".join(chunks), expected, rows.count)
             _diagnose(body, name, expected, first_line)
         rows.append(values)
