@@ -33,10 +33,11 @@ WARP_KEYS = ("augment_rotate_degrees", "augment_scale", "augment_shear_degrees",
 def prepare(zip_path: str, out: Path) -> int:
     """The split stage's training rows of ``zip_path``, saved to ``out`` (.npy pair); returns the row count."""
     from pipeline.core.config import load_params
-    from pipeline.data.competition_zip import read_member
+    from pipeline.data.competition_zip import check_competition_zip, read_member
     from pipeline.data.digits_csv import parse_digits_csv
     from pipeline.data.splitting import split_indices
 
+    check_competition_zip(zip_path)
     split = load_params(ROOT / "params.yaml").split
     X, y = parse_digits_csv(read_member(zip_path, "train.csv"), "train.csv", labelled=True)
     train, _ = split_indices(y, split.validation_fraction, split.seed)
@@ -94,7 +95,12 @@ def main() -> None:
     peak = {c: 0.0 for c in configs}
     ran = set()
     with tempfile.TemporaryDirectory() as tmp:
-        rows = prepare(args.zip, Path(tmp))
+        from pipeline.core.errors import PipelineError
+
+        try:
+            rows = prepare(args.zip, Path(tmp))
+        except PipelineError as exc:
+            raise SystemExit(f"error: {exc}; pass --zip PATH to the competition zip") from None
         print(f"{rows:,} training rows; {args.updates} updates per fit, {args.rounds} rounds; command: "
               f"`python {' '.join(sys.argv)}`", flush=True)
         for round_ in range(args.rounds):

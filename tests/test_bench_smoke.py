@@ -173,3 +173,10 @@ def test_the_ratio_check_times_the_products_at_both_widths_and_the_table_shows_b
     row = check_rows({"ratio": {**r, "kernels": {}}}, {"train_rows": 300})[0]
     assert f"{r['ratio']:.2f} (" in row[1] and f"; {r['ratio_used_columns']:.2f} against" in row[1]
     assert f"the {used} pixel columns the engine multiplies" in row[1]
+
+
+def test_groups_cost_names_a_missing_zip_in_one_line(tmp_path):
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks/groups_cost.py"), "--zip",
+                             str(tmp_path / "none.zip")], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"error: {tmp_path / 'none.zip'}: no such file; pass --zip PATH to the competition zip"
