@@ -66,7 +66,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="test answers (ImageId,Label) for test accuracy; default: solution.csv beside the zip, if any")
     parser.add_argument("--rows", type=int, default=None, help="use only the first N rows of train.csv")
     parser.add_argument("--iterations", type=int, default=None,
-                        help="full-batch updates for ours and torch (default: params.yaml train.iterations)")
+                        help="full-batch updates for ours and torch (default: params.yaml train.max_iter)")
     parser.add_argument("--epochs", type=int, default=None, help="most epochs for sklearn (default: its max_iter, 200)")
     parser.add_argument("--contenders", type=names(CONTENDERS), default=list(CONTENDERS),
                         help=f"comma-separated, default {','.join(CONTENDERS)}")
@@ -127,7 +127,7 @@ def prepare(args, params, folder: Path) -> dict:
         test["y"] = answers.astype("uint8")
     if args.rows:
         pixels, labels = pixels[:args.rows], labels[:args.rows]
-    train_rows, validation_rows = split_indices(labels, params.split.validation_fraction, params.split.seed)
+    train_rows, validation_rows = split_indices(labels, params.split.validation_fraction, params.split.random_state)
     prepared = folder / "data/prepared"
     prepared.mkdir(parents=True)
     save_arrays(prepared / "train.npz", {"X": pixels[train_rows], "y": labels[train_rows]})
@@ -135,7 +135,7 @@ def prepare(args, params, folder: Path) -> dict:
     save_arrays(prepared / "test.npz", test)
     return {"zip": str(args.zip), "solution": str(solution) if "y" in test else None,
             "train_rows": len(train_rows), "validation_rows": len(validation_rows), "test_rows": len(test_pixels),
-            "validation_fraction": params.split.validation_fraction, "split_seed": params.split.seed,
+            "validation_fraction": params.split.validation_fraction, "split_seed": params.split.random_state,
             "folder": str(prepared), "parse": parse if "parse" in args.checks else None}
 
 
@@ -163,8 +163,8 @@ def run_worker(task: str, data: str, settings: dict, folder: Path, threads: int 
 def run_contenders(args, params, data: dict, project: Path) -> dict:
     results = {}
     common = {"budget_s": args.budget_s, "iterations": args.iterations, "epochs": args.epochs,
-              "seed": params.train.seed}
-    hidden = {"sklearn-default": [100], "sklearn-wide": list(params.train.hidden_layers)}
+              "seed": params.train.random_state}
+    hidden = {"sklearn-default": [100], "sklearn-wide": list(params.train.hidden_layer_sizes)}
     for name in args.contenders:
         if name == "torch" and importlib.util.find_spec("torch") is None:
             log("bench: torch skipped: PyTorch is not installed (a CPU build is enough to include it)")
@@ -191,7 +191,7 @@ def run_checks(args, data: dict, project: Path) -> dict:
     if "stage" in args.checks:
         log(f"bench: peak memory of the train stage ({args.stage_iterations} iterations)")
         raw = yaml.safe_load((ROOT / "params.yaml").read_text())  # project/ already has data/prepared
-        raw["train"]["iterations"] = args.stage_iterations
+        raw["train"]["max_iter"] = args.stage_iterations
         raw["train"]["warmup_iterations"] = min(raw["train"].get("warmup_iterations", 0), args.stage_iterations - 1)
         (project / "params.yaml").write_text(yaml.safe_dump(raw))
         stage = run_worker("train-stage", data["folder"], {}, project, args.threads, cwd=project,

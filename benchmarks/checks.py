@@ -51,7 +51,7 @@ def iteration_ratio(data, repeats: int) -> dict:
     model = build_model(params).set_params(max_iter=repeats + 1)
     rng = np.random.default_rng(0)
     x = scaled(data.X_train)
-    sizes = [x.shape[1], *params.hidden_layers, len(np.unique(data.y_train))]
+    sizes = [x.shape[1], *params.hidden_layer_sizes, len(np.unique(data.y_train))]
     timed = update_products(sizes, len(x), rng)
     np.copyto(timed[0][0], x)  # the first layer multiplies the real (sparse-looking) digits
     # The engine drops the pixel columns that are blank in every training row before it multiplies,

@@ -27,7 +27,6 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-WARP_KEYS = ("augment_rotate_degrees", "augment_scale", "augment_shear_degrees", "augment_elastic_alpha")
 
 
 def prepare(zip_path: str, out: Path) -> int:
@@ -40,7 +39,7 @@ def prepare(zip_path: str, out: Path) -> int:
     check_competition_zip(zip_path)
     split = load_params(ROOT / "params.yaml").split
     X, y = parse_digits_csv(read_member(zip_path, "train.csv"), "train.csv", labelled=True)
-    train, _ = split_indices(y, split.validation_fraction, split.seed)
+    train, _ = split_indices(y, split.validation_fraction, split.random_state)
     np.save(out / "X.npy", X[train])
     np.save(out / "y.npy", y[train])
     return len(train)
@@ -52,11 +51,12 @@ def child(folder: str, groups: int, warps: bool, updates: int) -> None:
     from benchmarks.worker import kernels
     from pipeline.core.config import load_params
     from pipeline.stages.train import build_model
+    from pipeline.model.warps import WARP_PARAMS
 
     params = dataclasses.replace(load_params(ROOT / "params.yaml").train, augment_groups=groups,
-                                 iterations=updates)
+                                 max_iter=updates)
     if not warps:
-        params = dataclasses.replace(params, **{key: 0.0 for key in WARP_KEYS})
+        params = dataclasses.replace(params, **{key: 0.0 for key in WARP_PARAMS})
     X, y = np.load(Path(folder) / "X.npy"), np.load(Path(folder) / "y.npy")
     model = build_model(params)
     model.fit(X, y)

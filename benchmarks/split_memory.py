@@ -49,7 +49,7 @@ def build_project(folder: Path, factor: int) -> Path:
             _write_csv(handle, TEST_ROWS, False, rng)
         archive.writestr("sample_submission.csv",
                          "ImageId,Label\n" + "".join(f"{i},0\n" for i in range(1, TEST_ROWS + 1)))
-    (folder / "params.yaml").write_text("split:\n  validation_fraction: 0.1\n  seed: 42\n")
+    (folder / "params.yaml").write_text("split:\n  validation_fraction: 0.1\n  random_state: 42\n")
     return folder
 
 

@@ -25,7 +25,7 @@ def number(value: float | None, fmt: str) -> str:
 
 
 def labels(train_params) -> dict:
-    width = ",".join(str(h) for h in train_params.hidden_layers)
+    width = ",".join(str(h) for h in train_params.hidden_layer_sizes)
     return {"ours": "ours (NumPy, `DigitNetClassifier`)",
             "ours-previous": "ours, the defaults before warps (NumPy)",
             "sklearn-default": "scikit-learn `MLPClassifier()`, defaults",

@@ -44,7 +44,7 @@ def make_project(root: Path, zip_bytes: bytes, kind: str = "kaggle", correct: in
     (root / "data/raw/digit-recognizer.zip").write_bytes(zip_bytes)
     (root / "data/raw/source.json").write_text(json.dumps({"kind": kind, "origin": "digit-recognizer"}))
     (root / "params.yaml").write_text("fetch:\n  source: kaggle\n  competition: digit-recognizer\n"
-                                      "train:\n  hidden_layers: [64]\n  iterations: 60\n")
+                                      "train:\n  hidden_layer_sizes: [64]\n  max_iter: 60\n")
     (root / "metrics").mkdir()
     (root / "metrics/train.json").write_text(json.dumps({"validation_accuracy": 0.91234}))
     (root / "submissions").mkdir()

@@ -38,7 +38,7 @@ def tiny_model(hidden: int = 12, iterations: int = 15) -> tuple[DigitNetClassifi
     yv = yv.copy()
     yv[[0, 5, 9, 17, 22, 39]] = (yv[[0, 5, 9, 17, 22, 39]] + 3) % 10
     model = DigitNetClassifier(hidden_layer_sizes=(hidden,), max_iter=iterations, learning_rate=0.01,
-                               augment_shift=0, eval_every=5, random_state=0)  # unshifted: 15 updates learn it
+                               augment_translate=0, eval_every=5, random_state=0)  # unshifted: 15 updates learn it
     model.fit(x, y, eval_set=(xv, yv))
     return model, {"X": x, "y": y}, {"X": xv, "y": yv}
 
@@ -46,12 +46,12 @@ def tiny_model(hidden: int = 12, iterations: int = 15) -> tuple[DigitNetClassifi
 def write_project(root: Path, history: str | None = None) -> DigitNetClassifier:
     """Lay out everything the report stage reads under ``root`` (a project root)."""
     model, train, validation = tiny_model()
-    (root / "params.yaml").write_text(yaml.safe_dump({"train": {"hidden_layers": [12], "iterations": 15}}))
+    (root / "params.yaml").write_text(yaml.safe_dump({"train": {"hidden_layer_sizes": [12], "max_iter": 15}}))
     save_model(root / "models/model.npz", model)
     save_arrays(root / "data/prepared/validation.npz", validation)
     write_json(root / "data/raw/source.json", {"kind": "sample", "origin": "synthetic"})
     write_json(root / "metrics/train.json", {"validation_accuracy": 0.85, "validation_loss": 0.5,
-                                             "train_accuracy": 0.9, "train_loss": 0.3, "iterations": 15,
+                                             "train_accuracy": 0.9, "train_loss": 0.3, "max_iter": 15,
                                              "train_seconds": 0.2, "seconds_per_iteration": 0.0133})
     write_json(root / "metrics/predict.json", {"test_rows": 40, "test_accuracy": 0.8})
     write_csv(root / "metrics/train_curve.csv", ["iteration", "loss", "accuracy", "learning_rate"], model.history_)

@@ -27,11 +27,11 @@ from pipeline.submissions.format import write_submission
 ZIP = "data/raw/digit-recognizer.zip"
 PREPARED = "data/prepared"
 SUBMISSION = "submissions/submission.csv"
-TINY_TRAIN = {"hidden_layers": [8], "iterations": 3, "augment_shift": 0, "eval_every": 1}
+TINY_TRAIN = {"hidden_layer_sizes": [8], "max_iter": 3, "augment_translate": 0, "eval_every": 1}
 
 
 def params(path: Path, **sections) -> None:
-    raw = {"fetch": {"source": "sample"}, "split": {"validation_fraction": 0.2, "seed": 0}, "train": dict(TINY_TRAIN)}
+    raw = {"fetch": {"source": "sample"}, "split": {"validation_fraction": 0.2, "random_state": 0}, "train": dict(TINY_TRAIN)}
     for section, values in sections.items():
         raw.setdefault(section, {}).update(values)
     path.joinpath("params.yaml").write_text(yaml.safe_dump(raw))
@@ -336,10 +336,10 @@ CASES = [
     Case("answers-for-another-test-set", ["split"], unsolved_answers, "data/raw/solution.csv has 2 rows but test.csv has 6", (PREPARED,)),
     # --- params.yaml ----------------------------------------------------------------------------
     Case("params-unknown-key", ["split"], params_case(train={"learnig_rate": 0.1}), "params.yaml.train has unknown key(s) learnig_rate", (PREPARED,)),
-    Case("params-wrong-type", ["split"], params_case(train={"iterations": "many"}), "params.yaml.train.iterations must be an integer, got 'many'", (PREPARED,)),
+    Case("params-wrong-type", ["split"], params_case(train={"max_iter": "many"}), "params.yaml.train.max_iter must be an integer, got 'many'", (PREPARED,)),
     Case("params-negative-learning-rate", ["split"], params_case(train={"learning_rate": -0.1}), "params.yaml.train.learning_rate must be > 0, got -0.1", (PREPARED,)),
-    Case("params-zero-iterations", ["split"], params_case(train={"iterations": 0}), "params.yaml.train.iterations must be > 0, got 0", (PREPARED,)),
-    Case("params-empty-hidden-layers", ["split"], params_case(train={"hidden_layers": []}), "params.yaml.train.hidden_layers must list at least one layer width", (PREPARED,)),
+    Case("params-zero-iterations", ["split"], params_case(train={"max_iter": 0}), "params.yaml.train.max_iter must be > 0, got 0", (PREPARED,)),
+    Case("params-empty-hidden-layers", ["split"], params_case(train={"hidden_layer_sizes": []}), "params.yaml.train.hidden_layer_sizes must list at least one layer width", (PREPARED,)),
     Case("params-zero-augment-groups", ["split"], params_case(train={"augment_groups": 0}), "params.yaml.train.augment_groups must be > 0, got 0", (PREPARED,)),
     Case("params-validation-fraction", ["split"], params_case(split={"validation_fraction": 1.5}), "params.yaml.split.validation_fraction must be between 0 and 1 (exclusive), got 1.5", (PREPARED,)),
     # --- predict: the model file ----------------------------------------------------------------

@@ -88,7 +88,7 @@ def test_ours_is_the_default_params_and_ours_previous_the_old_defaults(bench):
 
     current = load_params(ROOT / "params.yaml")
     ours, previous = report["contenders"]["ours"], report["contenders"]["ours-previous"]
-    layers = "-".join(map(str, (784, *current.train.hidden_layers, 10)))
+    layers = "-".join(map(str, (784, *current.train.hidden_layer_sizes, 10)))
     assert ours["setup"].startswith(layers) and "warps" in ours["setup"]
     assert f"{(2 * current.predict.tta_shift + 1) ** 2} shifted views" in ours["setup"]
     assert previous["setup"].startswith("784-512-10") and "warps" not in previous["setup"]

@@ -35,7 +35,7 @@ def test_errors_are_one_line_and_exit_non_zero(tmp_path):
 def project(tmp_path, monkeypatch):
     """A project folder with params.yaml and a raw zip, as the fetch stage leaves it."""
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "params.yaml").write_text("split:\n  validation_fraction: 0.2\n  seed: 1\n")
+    (tmp_path / "params.yaml").write_text("split:\n  validation_fraction: 0.2\n  random_state: 1\n")
     (tmp_path / "data/raw").mkdir(parents=True)
     return tmp_path
 

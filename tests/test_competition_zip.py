@@ -110,7 +110,7 @@ def test_a_zip_of_the_folder_runs_through_fetch_and_split(tmp_path, monkeypatch,
     monkeypatch.chdir(tmp_path)
     _folder_zip(tmp_path / "mine.zip", "digit-recognizer/")
     (tmp_path / "params.yaml").write_text(yaml.safe_dump({"fetch": {"source": "mine.zip"},
-                                                         "split": {"validation_fraction": 0.2, "seed": 0}}))
+                                                         "split": {"validation_fraction": 0.2, "random_state": 0}}))
     assert main(["fetch"]) == 0 and main(["split"]) == 0
     assert "split: 48 train, 12 validation, 6 test rows" in capsys.readouterr().out
 

@@ -12,7 +12,7 @@ from repo_support import copy_repo, run, set_params
 from pipeline.submissions.format import accuracy, read_submission
 
 pytestmark = pytest.mark.slow
-FAST_TRAIN = {"hidden_layers": [64], "iterations": 60, "eval_every": 20}
+FAST_TRAIN = {"hidden_layer_sizes": [64], "max_iter": 60, "eval_every": 20}
 
 
 @pytest.fixture(scope="module")
@@ -62,9 +62,9 @@ def test_repro_writes_metrics_plots_and_model(repo):
     metrics = json.loads((path / "metrics/train.json").read_text())
     assert {"train_accuracy", "train_loss", "validation_accuracy", "validation_loss", "iterations",
             "train_seconds"} <= set(metrics)
-    assert metrics["iterations"] == FAST_TRAIN["iterations"]
+    assert metrics["iterations"] == FAST_TRAIN["max_iter"]
     curve = (path / "metrics/train_curve.csv").read_text().splitlines()
-    assert curve[0].startswith("iteration,loss,accuracy") and len(curve) == FAST_TRAIN["iterations"] + 1
+    assert curve[0].startswith("iteration,loss,accuracy") and len(curve) == FAST_TRAIN["max_iter"] + 1
     confusion = (path / "metrics/confusion.csv").read_text().splitlines()
     assert confusion[0] == "actual,predicted" and len(confusion) == 300 + 1  # 10 % of 3,000 rows
     assert (path / "models/model.npz").stat().st_size > 0
@@ -98,7 +98,7 @@ def test_experiment_with_set_param_runs(repo):
     path, env, _ = repo
     run(["git", "add", "-A"], path)
     run(["git", "commit", "-q", "-m", "baseline"], path)
-    result = run(["dvc", "exp", "run", "-S", "train.learning_rate=0.003", "-S", "train.iterations=30"], path, env)
+    result = run(["dvc", "exp", "run", "-S", "train.learning_rate=0.003", "-S", "train.max_iter=30"], path, env)
     assert "Ran experiment" in result.stdout + result.stderr
     metrics = json.loads((path / "metrics/train.json").read_text())
     assert metrics["iterations"] == 30
@@ -128,7 +128,7 @@ def test_queued_sweep_runs_two_at_a_time_and_exp_show_compares(repo):
     run(["git", "add", "-A"], path)
     run(["git", "commit", "-q", "--allow-empty", "-m", "before the sweep"], path)
     for rate in ("0.002", "0.02"):
-        run(["dvc", "exp", "run", "--queue", "-S", f"train.learning_rate={rate}", "-S", "train.iterations=10"], path, env)
+        run(["dvc", "exp", "run", "--queue", "-S", f"train.learning_rate={rate}", "-S", "train.max_iter=10"], path, env)
     run(["dvc", "queue", "start", "-j", "2"], path, env)
     try:
         deadline = time.monotonic() + 600

@@ -27,7 +27,7 @@ def test_a_rows_answer_does_not_depend_on_its_batch():
     rng = np.random.default_rng(3)
     x = rng.integers(0, 256, size=(300, 784)).astype(np.uint8)
     y = np.arange(300) % 10
-    model = DigitNetClassifier(max_iter=3, n_shift_groups=4).fit(x, y)
+    model = DigitNetClassifier(max_iter=3, augment_groups=4).fit(x, y)
     for method in ("predict_proba", "decision_function", "predict"):
         batch = getattr(model, method)(x)
         alone = np.concatenate([getattr(model, method)(x[i:i + 1]) for i in range(0, 300, 7)])
@@ -41,7 +41,7 @@ def test_inference_runs_in_float64():
     # float32 weights, but the products of prediction in float64: within 1e-12 of a float64 reference
     rng = np.random.default_rng(2)
     x = rng.integers(0, 256, size=(50, 784)).astype(np.uint8)
-    model = DigitNetClassifier(hidden_layer_sizes=(64,), max_iter=3, n_shift_groups=2).fit(x, np.arange(50) % 10)
+    model = DigitNetClassifier(hidden_layer_sizes=(64,), max_iter=3, augment_groups=2).fit(x, np.arange(50) % 10)
     layers = [(w.astype(np.float64), b.astype(np.float64)) for w, b in model.layers_]
     reference = nn.forward(layers, x.astype(np.float64) * model.input_scale_)
     assert model.predict_proba(x).dtype == np.float64
@@ -71,15 +71,15 @@ def test_auto_image_shape_shifts_digits_only():
     assert DigitNetClassifier(hidden_layer_sizes=(8,), max_iter=2).fit(x, y).image_shape_ is None
     digits = np.zeros((20, 784), np.uint8)
     digits[:, ::3] = 200
-    model = DigitNetClassifier(hidden_layer_sizes=(8,), max_iter=2, n_shift_groups=2).fit(digits, np.arange(20) % 2)
+    model = DigitNetClassifier(hidden_layer_sizes=(8,), max_iter=2, augment_groups=2).fit(digits, np.arange(20) % 2)
     assert model.image_shape_ == (28, 28)
     # with every augmentation off (the warps are on by default) nothing is moved, so no shape is used
-    off = dict(augment_shift=0, augment_rotate_degrees=0, augment_scale=0, augment_shear_degrees=0,
+    off = dict(augment_translate=0, augment_rotate_degrees=0, augment_scale=0, augment_shear_degrees=0,
                augment_elastic_alpha=0)
     assert DigitNetClassifier(hidden_layer_sizes=(8,), max_iter=2, **off).fit(
         digits, np.arange(20) % 2).image_shape_ is None
     # the warps alone, with shifts off, still need the images' shape
-    assert DigitNetClassifier(hidden_layer_sizes=(8,), max_iter=2, n_shift_groups=2, augment_shift=0).fit(
+    assert DigitNetClassifier(hidden_layer_sizes=(8,), max_iter=2, augment_groups=2, augment_translate=0).fit(
         digits, np.arange(20) % 2).image_shape_ == (28, 28)
 
 
@@ -120,7 +120,7 @@ def model_bytes(model, tmp_path, name):
 
 def test_same_seed_same_bytes_other_seed_other_model(tmp_path):
     x, y = blobs()
-    kw = dict(hidden_layer_sizes=(12,), max_iter=15, augment_shift=1, image_shape=(8, 8), n_shift_groups=4)
+    kw = dict(hidden_layer_sizes=(12,), max_iter=15, augment_translate=1, image_shape=(8, 8), augment_groups=4)
     a = model_bytes(DigitNetClassifier(random_state=1, **kw).fit(x, y), tmp_path, "a.npz")
     b = model_bytes(DigitNetClassifier(random_state=1, **kw).fit(x, y), tmp_path, "b.npz")
     c = model_bytes(DigitNetClassifier(random_state=2, **kw).fit(x, y), tmp_path, "c.npz")
@@ -146,7 +146,7 @@ def test_divergence_names_the_iteration():
 def test_shift_augmentation_needs_images():
     x, y = blobs(d=60)
     with pytest.raises(ValueError, match="image_shape"):
-        DigitNetClassifier(augment_shift=1, image_shape=(8, 8), max_iter=2).fit(x, y)
+        DigitNetClassifier(augment_translate=1, image_shape=(8, 8), max_iter=2).fit(x, y)
 
 
 def test_works_in_cross_validation_and_grid_search():
@@ -164,9 +164,9 @@ def test_augmented_examples_show_the_training_augmentation():
     rng = np.random.default_rng(0)
     digits = rng.integers(0, 256, size=(6, 784)).astype(np.float64)
     no_warps = dict(augment_rotate_degrees=0, augment_scale=0, augment_shear_degrees=0, augment_elastic_alpha=0)
-    off = DigitNetClassifier(augment_shift=0, **no_warps)
+    off = DigitNetClassifier(augment_translate=0, **no_warps)
     np.testing.assert_array_equal(off.augmented_examples(digits), digits)
-    shifted = DigitNetClassifier(augment_shift=2, **no_warps).augmented_examples(digits, seed=1)
+    shifted = DigitNetClassifier(augment_translate=2, **no_warps).augmented_examples(digits, seed=1)
     for row, out in zip(digits, shifted):  # each row is one of the allowed integer shifts of itself
         assert any(np.array_equal(out, nn.shift_images(row[None], dy, dx, (28, 28))[0])
                    for dy in range(-2, 3) for dx in range(-2, 3))
@@ -180,7 +180,7 @@ def test_warped_training_is_reproducible_and_differs_from_shifts(tmp_path):
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, size=(60, 784)).astype(np.uint8)
     y = np.arange(60) % 3
-    kw = dict(hidden_layer_sizes=(8,), max_iter=3, n_shift_groups=3, augment_shift=1)
+    kw = dict(hidden_layer_sizes=(8,), max_iter=3, augment_groups=3, augment_translate=1)
     warped = DigitNetClassifier(augment_rotate_degrees=10, **kw).fit(x, y)
     a = model_bytes(warped, tmp_path, "a.npz")
     b = model_bytes(DigitNetClassifier(augment_rotate_degrees=10, **kw).fit(x, y), tmp_path, "b.npz")

@@ -103,7 +103,7 @@ def test_killed_stage_leaves_no_partial_output_and_repro_recovers(tmp_path, stag
     (hook / "sitecustomize.py").write_text(STALL_HOOK)
     env = {"HOME": str(home), "KAGGLE_CONFIG_DIR": str(home / "kaggle"), "KAGGLE_USERNAME": "", "KAGGLE_KEY": "",
            "KAGGLE_API_TOKEN": ""}
-    set_params(repo, train={"hidden_layers": [32], "iterations": 20, "eval_every": 10})
+    set_params(repo, train={"hidden_layer_sizes": [32], "max_iter": 20, "eval_every": 10})
     target = repo / output
     mark = tmp_path / "writing"
     process = _start(["dvc", "repro", stage], repo,

@@ -42,7 +42,7 @@ def test_stages_without_dvc_from_a_read_only_input_folder(tmp_path, monkeypatch)
     project = tmp_path / "kaggle/working/digit-pipeline"
     project.mkdir(parents=True)
     (project / "params.yaml").write_text(yaml.safe_dump(
-        {"fetch": {"source": str(folder)}, "split": {"validation_fraction": 0.2, "seed": 0}, "train": TINY_TRAIN}))
+        {"fetch": {"source": str(folder)}, "split": {"validation_fraction": 0.2, "random_state": 0}, "train": TINY_TRAIN}))
     monkeypatch.chdir(project)
     for stage in ("fetch", "split", "train", "predict"):
         assert main([stage]) == 0, stage

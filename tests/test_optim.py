@@ -53,7 +53,7 @@ def test_momentum_is_heavy_ball(problem):
 def test_adam_matches_the_paper(problem, b1, b2):
     p0, grads = problem
     # eps enters in a slightly different place in the efficient form; a tiny eps makes that moot
-    got = run("adam", p0, grads, 0.01, beta1=b1, beta2=b2, eps=1e-12)
+    got = run("adam", p0, grads, 0.01, beta_1=b1, beta_2=b2, eps=1e-12)
     np.testing.assert_allclose(got, textbook_adam(p0, grads, 0.01, b1, b2, eps=1e-12), rtol=1e-7, atol=1e-10)
 
 

@@ -13,11 +13,11 @@ stages:
   split:
     params:
       params.yaml:
-        split: {{validation_fraction: 0.2, seed: 7}}
+        split: {{validation_fraction: 0.2, random_state: 7}}
   train:
     params:
       params.yaml:
-        train: {{hidden_layers: [256, 128], learning_rate: 0.003, iterations: 400}}
+        train: {{hidden_layer_sizes: [256, 128], learning_rate: 0.003, max_iter: 400}}
   predict:
     params:
       params.yaml:
@@ -31,7 +31,7 @@ stages:
 @pytest.fixture
 def workspace(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "params.yaml").write_text("train:\n  hidden_layers: [32]\n  iterations: 10\n")
+    (tmp_path / "params.yaml").write_text("train:\n  hidden_layer_sizes: [32]\n  max_iter: 10\n")
     (tmp_path / "metrics").mkdir()
     (tmp_path / "metrics/train.json").write_text(json.dumps({"validation_accuracy": 0.95678}))
     (tmp_path / "submissions").mkdir()
@@ -44,8 +44,8 @@ def test_params_come_from_dvc_lock_when_it_records_this_very_file(workspace):
     (workspace / "dvc.lock").write_text(LOCK.format(md5=hashlib.md5(data).hexdigest()))
     origin = provenance.of_file(workspace / "submissions/submission.csv", data)
     assert origin.summary == "hidden [256, 128] adam lr 0.003 cosine 400 it, tta 2 px"  # not params.yaml's [32]
-    expected = parse_params({"split": {"validation_fraction": 0.2, "seed": 7},
-                             "train": {"hidden_layers": [256, 128], "learning_rate": 0.003, "iterations": 400},
+    expected = parse_params({"split": {"validation_fraction": 0.2, "random_state": 7},
+                             "train": {"hidden_layer_sizes": [256, 128], "learning_rate": 0.003, "max_iter": 400},
                              "predict": {"tta_shift": 2}})
     assert origin.params_digest == provenance.params_digest(expected)
     assert origin.validation_accuracy == "0.95678"
@@ -74,8 +74,8 @@ def test_the_digest_changes_with_any_train_split_or_predict_param_and_ignores_fe
     base = parse_params({})
     assert provenance.params_digest(base) != provenance.params_digest(parse_params({"predict": {"tta_shift": 0}}))
     assert provenance.params_digest(base) == provenance.params_digest(parse_params({"fetch": {"source": "sample"}}))
-    assert provenance.params_digest(base) != provenance.params_digest(parse_params({"train": {"seed": 1}}))
-    assert provenance.params_digest(base) != provenance.params_digest(parse_params({"split": {"seed": 1}}))
+    assert provenance.params_digest(base) != provenance.params_digest(parse_params({"train": {"random_state": 1}}))
+    assert provenance.params_digest(base) != provenance.params_digest(parse_params({"split": {"random_state": 1}}))
     # 1 and 1.0 are the same learning rate: the digest is of the typed params, not the YAML text
     assert (provenance.params_digest(parse_params({"train": {"learning_rate": 1}}))
             == provenance.params_digest(parse_params({"train": {"learning_rate": 1.0}})))
@@ -92,7 +92,7 @@ def test_git_commit_is_marked_dirty_by_code_changes_but_not_by_the_ledger(worksp
     run(["git", "add", "submissions/history.csv"], workspace)
     (workspace / "submissions/archive").mkdir()
     assert provenance.git_commit(workspace) == head
-    (workspace / "params.yaml").write_text("train:\n  iterations: 11\n")
+    (workspace / "params.yaml").write_text("train:\n  max_iter: 11\n")
     assert provenance.git_commit(workspace) == head + "-dirty"
     origin = provenance.Provenance(git_commit=head + "-dirty", summary="s", validation_accuracy="0.9")
     assert provenance.default_message(origin, workspace / "x.csv", "0" * 64) == f"{head[:7]}-dirty s, val acc 0.9000"

@@ -79,9 +79,9 @@ def inputs_from_tiny_model(history) -> ReportInputs:
         first_layer=model.layers_[0][0],
         train_metrics={"validation_accuracy": 0.85, "train_accuracy": 0.9, "iterations": 15, "train_seconds": 0.2},
         predict_metrics={"test_rows": 40, "test_accuracy": 0.8},
-        params=[("train.hidden_layers", (12,)), ("train.learning_rate", 0.01)],
+        params=[("train.hidden_layer_sizes", (12,)), ("train.learning_rate", 0.01)],
         source={"kind": "sample", "origin": "synthetic"}, history=history,
-        augmented=model.set_params(augment_shift=2).augmented_examples(validation["X"][:8]),
+        augmented=model.set_params(augment_translate=2).augmented_examples(validation["X"][:8]),
         augmentation="shift up to 2 px")
 
 
@@ -119,7 +119,7 @@ def test_page_shows_metrics_params_and_escapes_ledger_text(report_with_history):
     text = report_with_history["index.html"].decode("utf-8")
     assert "<td>validation accuracy (one view)</td><td class=\"num\">85.00%</td>" in text
     assert "<td>test accuracy (local answer key)</td><td class=\"num\">80.00%</td>" in text
-    assert "<td>train.hidden_layers</td><td>[12]</td>" in text
+    assert "<td>train.hidden_layer_sizes</td><td>[12]</td>" in text
     assert "<script>" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
     wrong = report_with_history["wrong"]
     assert 0 < wrong <= 12  # every mistake is shown when there are few (the tiny model's flipped labels)

@@ -15,7 +15,7 @@ def model_and_digits():
     rng = np.random.default_rng(5)
     x = (rng.random((120, 784)) < 0.2) * rng.integers(1, 256, size=(120, 784))
     y = np.arange(120) % 10
-    return DigitNetClassifier(hidden_layer_sizes=[16], max_iter=5, n_shift_groups=4).fit(x, y), x
+    return DigitNetClassifier(hidden_layer_sizes=[16], max_iter=5, augment_groups=4).fit(x, y), x
 
 
 def test_offsets_are_every_move_up_to_the_shift_once():

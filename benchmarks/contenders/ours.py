@@ -9,24 +9,20 @@ import dataclasses
 from benchmarks.common import ROOT, OverBudget, accuracy
 from pipeline.core.config import load_params
 from pipeline.model.tta import predict_shifted
+from pipeline.model.warps import ranges_of
 from pipeline.stages.train import build_model
 
 # The defaults before issue 12: one hidden layer, integer shifts only, one view per test digit.
-PREVIOUS = {"hidden_layers": (512,), "learning_rate": 0.003, "iterations": 1000, "augment_shift": 2,
+PREVIOUS = {"hidden_layer_sizes": (512,), "learning_rate": 0.003, "max_iter": 1000, "augment_translate": 2,
             "augment_groups": 16, "augment_rotate_degrees": 0.0, "augment_scale": 0.0,
             "augment_shear_degrees": 0.0, "augment_elastic_alpha": 0.0}
 
 
-def warped(params) -> bool:
-    return any(getattr(params, k) > 0 for k in ("augment_rotate_degrees", "augment_scale",
-                                                 "augment_shear_degrees", "augment_elastic_alpha"))
-
-
 def describe(params, shifted: str = "shifts", tta_shift: int = 0) -> str:
     """E.g. '784-512-10, adam, cosine lr 0.001, full batch, shifts ±2 px'."""
-    sizes = "-".join(str(s) for s in (784, *params.hidden_layers, 10))
-    shifts = f", {shifted} ±{params.augment_shift} px" if params.augment_shift else ""
-    if warped(params):
+    sizes = "-".join(str(s) for s in (784, *params.hidden_layer_sizes, 10))
+    shifts = f", {shifted} ±{params.augment_translate} px" if params.augment_translate else ""
+    if ranges_of(params).warping:
         shifts += (f", warps ±{params.augment_rotate_degrees:g}° ±{params.augment_scale:g} scale "
                    f"±{params.augment_shear_degrees:g}° shear, elastic {params.augment_elastic_alpha:g} px")
     views = f", {(2 * tta_shift + 1) ** 2} shifted views per test digit" if tta_shift else ""

@@ -3,7 +3,7 @@
 Same layer sizes, He-normal weights and zero biases, ReLU, softmax cross-entropy, the same
 optimizer and learning-rate schedule (``pipeline.model.optim.learning_rate_at``), the same number of
 updates, each on the whole training set. The shift augmentation is the same too (one random
-shift of up to ``augment_shift`` pixels per group of images, drawn every update) but done the
+shift of up to ``augment_translate`` pixels per group of images, drawn every update) but done the
 usual way: the images are copied, shifted, from a zero-padded copy made once. With warps on, each
 group's images are warped as copies too, by the same random warps ours draws (``random_warps``),
 each output pixel gathered from its 4 bilinear neighbours.
@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from benchmarks.common import ROOT, accuracy, scaled
-from benchmarks.contenders.ours import describe, warped
+from benchmarks.contenders.ours import describe
 from pipeline.core.config import load_params
 from pipeline.model import warps
 from pipeline.model.nn import shift_images
@@ -39,7 +39,7 @@ def network(sizes: list[int]) -> nn.Sequential:
 
 def optimizer_for(params, parameters):
     if params.optimizer == "adam":
-        return torch.optim.Adam(parameters, lr=params.learning_rate, betas=(params.beta1, params.beta2), eps=1e-8)
+        return torch.optim.Adam(parameters, lr=params.learning_rate, betas=(params.beta_1, params.beta_2), eps=1e-8)
     momentum = params.momentum if params.optimizer == "momentum" else 0.0
     return torch.optim.SGD(parameters, lr=params.learning_rate, momentum=momentum)
 
@@ -80,22 +80,22 @@ class Warper:
 def run(data, settings, tracker):
     loaded = load_params(ROOT / "params.yaml")
     params, tta_shift = loaded.train, loaded.predict.tta_shift
-    total = settings.get("iterations") or params.iterations
+    total = settings.get("iterations") or params.max_iter
     n_groups = params.augment_groups
-    torch.manual_seed(params.seed)
-    rng = np.random.default_rng(params.seed)
+    torch.manual_seed(params.random_state)
+    rng = np.random.default_rng(params.random_state)
     order = rng.permutation(len(data.X_train))  # mixes classes across the shift groups, as ours does
     x = torch.from_numpy(scaled(data.X_train[order]))
     y = torch.from_numpy(data.y_train[order].astype(np.int64))
     x_val = torch.from_numpy(scaled(data.X_val))
-    model = network([x.shape[1], *params.hidden_layers, 10])
+    model = network([x.shape[1], *params.hidden_layer_sizes, 10])
     weights = [m.weight for m in model if isinstance(m, nn.Linear)]
     optimizer = optimizer_for(params, model.parameters())
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: learning_rate_at(
         step, 1.0, total, params.lr_schedule, params.warmup_iterations))
-    shift = params.augment_shift
-    shifter = Shifter(x, n_groups, shift) if shift and not warped(params) else None
-    warper = Warper(x, n_groups) if warped(params) else None
+    shift = params.augment_translate
+    shifter = Shifter(x, n_groups, shift) if shift and not warps.ranges_of(params).warping else None
+    warper = Warper(x, n_groups) if warps.ranges_of(params).warping else None
     ranges = warps.WarpRanges(float(shift), params.augment_rotate_degrees, params.augment_scale,
                               params.augment_shear_degrees, params.augment_elastic_alpha, params.augment_elastic_sigma)
 

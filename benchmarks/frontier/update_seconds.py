@@ -22,7 +22,7 @@ print("kernels:", sorted({str(i.get("architecture")) for i in threadpool_info() 
 seconds = {shape: [] for shape in shapes}
 for _ in range(2):
     for shape in shapes:
-        model = build_model(TrainParams(hidden_layers=shape, iterations=8))
+        model = build_model(TrainParams(hidden_layer_sizes=shape, max_iter=8))
         model.fit(data["Xtr"], data["ytr"])
         times = [r["seconds"] for r in model.history_]
         seconds[shape] += list(np.diff(times)[1:])

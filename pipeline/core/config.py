@@ -1,7 +1,9 @@
 """The one typed loader for ``params.yaml``: every stage reads its section through here.
 
-Unknown keys, wrong types and out-of-range values are refused with a message that names the
-file and the field (``params.yaml: train.learning_rate must be > 0, got -1``).
+Each field is declared with its default and its rule (``pipeline.core.param_rules``), once:
+``DigitNetClassifier`` takes its parameters' names and defaults from ``TrainParams`` and checks
+them against the same rules. Unknown keys, wrong types and out-of-range values are refused with a
+message that names the file and the field (``params.yaml.train.learning_rate must be > 0, got -1.0``).
 """
 
 from __future__ import annotations
@@ -14,94 +16,63 @@ from pathlib import Path
 import yaml
 
 from pipeline.core.errors import PipelineError
+from pipeline.core.param_rules import Below, Interval, NotBlank, OneOf, Widths, check_fields, rule
 
 OPTIMIZERS = ("gd", "momentum", "adam")
 SCHEDULES = ("constant", "cosine", "step")
+POSITIVE = Interval(0, low_open=True)
+NOT_NEGATIVE = Interval(0)
+FRACTION = Interval(0, 1, high_open=True)
+# Keys that params.yaml files from before the estimator's names were adopted still carry.
+RENAMED = {"iterations": "max_iter", "hidden_layers": "hidden_layer_sizes", "seed": "random_state",
+           "beta1": "beta_1", "beta2": "beta_2", "augment_shift": "augment_translate"}
 
 
 @dataclass(frozen=True)
 class FetchParams:
-    source: str = "auto"  # auto | kaggle | sample | path to a competition zip
-    competition: str = "digit-recognizer"
-    solution: str = ""  # optional answer key (ImageId,Label) for a local zip
-
-    def check(self, where: str) -> None:
-        _require(bool(self.source.strip()), where, "source", "must not be empty", self.source)
-        _require(bool(self.competition.strip()), where, "competition", "must not be empty", self.competition)
+    source: str = rule("auto", NotBlank())  # auto | kaggle | sample | path to a competition zip
+    competition: str = rule("digit-recognizer", NotBlank())
+    solution: str = rule("")  # optional answer key (ImageId,Label) for a local zip
 
 
 @dataclass(frozen=True)
 class SplitParams:
-    validation_fraction: float = 0.1
-    seed: int = 42
-
-    def check(self, where: str) -> None:
-        _require(0.0 < self.validation_fraction < 1.0, where, "validation_fraction",
-                 "must be between 0 and 1 (exclusive)", self.validation_fraction)
-        _require(self.seed >= 0, where, "seed", "must be >= 0", self.seed)
+    validation_fraction: float = rule(0.1, Interval(0, 1, low_open=True, high_open=True))
+    random_state: int = rule(42, NOT_NEGATIVE)
 
 
 @dataclass(frozen=True)
 class TrainParams:
-    hidden_layers: tuple[int, ...] = (256, 256)
-    optimizer: str = "adam"
-    learning_rate: float = 0.005
-    lr_schedule: str = "cosine"
-    warmup_iterations: int = 0
-    iterations: int = 2400
-    momentum: float = 0.9
-    beta1: float = 0.9
-    beta2: float = 0.999
-    weight_decay: float = 0.0
-    augment_shift: int = 2
-    augment_groups: int = 16
-    # Warps drawn per group and iteration (all 0: integer shifts only). With any of them on,
-    # augment_shift is a sub-pixel translation range and the shift is one part of a bilinear warp.
-    augment_rotate_degrees: float = 12.0
-    augment_scale: float = 0.1          # zoom factor in [1 - x, 1 + x]
-    augment_shear_degrees: float = 10.0
-    augment_elastic_alpha: float = 2.0  # largest elastic displacement, pixels
-    augment_elastic_sigma: float = 4.0  # smoothness of the elastic field, pixels
-    seed: int = 0
-    eval_every: int = 10
-
-    def check(self, where: str) -> None:
-        _require(len(self.hidden_layers) > 0, where, "hidden_layers",
-                 "must list at least one layer width", list(self.hidden_layers))
-        for width in self.hidden_layers:
-            _require(width > 0, where, "hidden_layers", "widths must be > 0", list(self.hidden_layers))
-        _require(self.optimizer in OPTIMIZERS, where, "optimizer", f"must be one of {', '.join(OPTIMIZERS)}", self.optimizer)
-        _require(self.lr_schedule in SCHEDULES, where, "lr_schedule", f"must be one of {', '.join(SCHEDULES)}", self.lr_schedule)
-        _require(self.learning_rate > 0, where, "learning_rate", "must be > 0", self.learning_rate)
-        _require(self.iterations > 0, where, "iterations", "must be > 0", self.iterations)
-        _require(0 <= self.warmup_iterations < self.iterations, where, "warmup_iterations",
-                 "must be >= 0 and below iterations", self.warmup_iterations)
-        _require(0.0 <= self.momentum < 1.0, where, "momentum", "must be in [0, 1)", self.momentum)
-        _require(0.0 <= self.beta1 < 1.0, where, "beta1", "must be in [0, 1)", self.beta1)
-        _require(0.0 <= self.beta2 < 1.0, where, "beta2", "must be in [0, 1)", self.beta2)
-        _require(self.weight_decay >= 0, where, "weight_decay", "must be >= 0", self.weight_decay)
-        _require(0 <= self.augment_shift <= 4, where, "augment_shift", "must be between 0 and 4 pixels", self.augment_shift)
-        _require(self.augment_groups > 0, where, "augment_groups", "must be > 0", self.augment_groups)
-        _require(0 <= self.augment_rotate_degrees <= 45, where, "augment_rotate_degrees",
-                 "must be between 0 and 45", self.augment_rotate_degrees)
-        _require(0 <= self.augment_scale < 0.5, where, "augment_scale", "must be >= 0 and below 0.5", self.augment_scale)
-        _require(0 <= self.augment_shear_degrees <= 45, where, "augment_shear_degrees",
-                 "must be between 0 and 45", self.augment_shear_degrees)
-        _require(0 <= self.augment_elastic_alpha <= 8, where, "augment_elastic_alpha",
-                 "must be between 0 and 8 pixels", self.augment_elastic_alpha)
-        _require(self.augment_elastic_sigma > 0, where, "augment_elastic_sigma", "must be > 0", self.augment_elastic_sigma)
-        _require(self.seed >= 0, where, "seed", "must be >= 0", self.seed)
-        _require(self.eval_every > 0, where, "eval_every", "must be > 0", self.eval_every)
+    """``params.yaml``'s ``train`` section, named as ``DigitNetClassifier``'s parameters (scikit-learn's
+    ``MLPClassifier`` names where it has one), with each value's rule."""
+    hidden_layer_sizes: tuple[int, ...] = rule((256, 256), Widths())
+    optimizer: str = rule("adam", OneOf(OPTIMIZERS))
+    learning_rate: float = rule(0.005, POSITIVE)
+    lr_schedule: str = rule("cosine", OneOf(SCHEDULES))
+    warmup_iterations: int = rule(0, Below("max_iter"))
+    max_iter: int = rule(2400, POSITIVE)  # full-batch updates
+    momentum: float = rule(0.9, FRACTION)
+    beta_1: float = rule(0.9, FRACTION)
+    beta_2: float = rule(0.999, FRACTION)
+    weight_decay: float = rule(0.0, NOT_NEGATIVE)
+    # Largest random translation, in pixels, drawn per group of images and update: whole pixels
+    # while every warp below is 0, any sub-pixel amount (a part of the warp) when one is on.
+    augment_translate: int = rule(2, Interval(0, 4, unit=" pixels"))
+    augment_groups: int = rule(16, POSITIVE)  # groups of training images, each with its own draw per update
+    augment_rotate_degrees: float = rule(12.0, Interval(0, 45))
+    augment_scale: float = rule(0.1, Interval(0, 0.5, high_open=True))  # zoom factor in [1 - x, 1 + x]
+    augment_shear_degrees: float = rule(10.0, Interval(0, 45))
+    augment_elastic_alpha: float = rule(2.0, Interval(0, 8, unit=" pixels"))  # largest elastic displacement
+    augment_elastic_sigma: float = rule(4.0, POSITIVE)  # smoothness of the elastic field, pixels
+    random_state: int = rule(0, NOT_NEGATIVE)
+    eval_every: int = rule(10, POSITIVE)  # validation accuracy every this many updates
 
 
 @dataclass(frozen=True)
 class PredictParams:
     # Test-time augmentation: average the probabilities of each test image shifted by up to this many
     # pixels each way ((2k + 1)^2 copies); 0 predicts each image once.
-    tta_shift: int = 1
-
-    def check(self, where: str) -> None:
-        _require(0 <= self.tta_shift <= 3, where, "tta_shift", "must be between 0 and 3 pixels", self.tta_shift)
+    tta_shift: int = rule(1, Interval(0, 3, unit=" pixels"))
 
 
 @dataclass(frozen=True)
@@ -112,57 +83,21 @@ class Params:
     predict: PredictParams = field(default_factory=PredictParams)
 
 
-def _require(ok: bool, where: str, name: str, what: str, found: object) -> None:
-    if not ok:
-        raise PipelineError(f"{where}.{name} {what}, got {found!r}")
-
-
-def _coerce(value: object, annotation: object, where: str) -> object:
-    """Check ``value`` against a field's annotation; ints are accepted where floats are expected."""
-    origin = typing.get_origin(annotation)
-    if origin is tuple:
-        (item_type, _ellipsis) = typing.get_args(annotation)
-        if not isinstance(value, (list, tuple)):
-            raise PipelineError(f"{where} must be a list of {item_type.__name__}, got {value!r}")
-        return tuple(_coerce(item, item_type, f"{where}[{i}]") for i, item in enumerate(value))
-    if annotation is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise PipelineError(f"{where} must be a number, got {value!r}")
-        return float(value)
-    if annotation is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise PipelineError(f"{where} must be an integer, got {value!r}")
-        return value
-    if annotation is str:
-        if not isinstance(value, str):
-            raise PipelineError(f"{where} must be a string, got {value!r}")
-        return value
-    raise TypeError(f"unsupported annotation {annotation!r}")  # a bug in this module, not user input
-
-
 def _build(cls: type, raw: object, where: str):
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
         raise PipelineError(f"{where} must be a mapping of keys to values, got {raw!r}")
-    hints = typing.get_type_hints(cls)
     known = {f.name for f in fields(cls)}
-    unknown = sorted(set(raw) - known)
+    unknown = sorted(set(raw) - known, key=str)
     if unknown:
-        raise PipelineError(f"{where} has unknown key(s) {', '.join(map(str, unknown))}; "
-                            f"known keys: {', '.join(sorted(known))}")
-    values = {}
-    for f in fields(cls):
-        if f.name in raw:
-            if dataclasses.is_dataclass(hints[f.name]):
-                values[f.name] = _build(hints[f.name], raw[f.name], f"{where}.{f.name}")
-            else:
-                values[f.name] = _coerce(raw[f.name], hints[f.name], f"{where}.{f.name}")
-    obj = cls(**values)
-    check = getattr(obj, "check", None)
-    if check is not None:
-        check(where)
-    return obj
+        named = [f"{key} (now {RENAMED[key]})" if RENAMED.get(key) in known else str(key) for key in unknown]
+        raise PipelineError(f"{where} has unknown key(s) {', '.join(named)}; known keys: {', '.join(sorted(known))}")
+    hints = typing.get_type_hints(cls)
+    sections = {name: _build(hints[name], value, f"{where}.{name}")
+                for name, value in raw.items() if dataclasses.is_dataclass(hints[name])}
+    values = check_fields(cls, {k: v for k, v in raw.items() if k not in sections}, where)
+    return cls(**values, **sections)
 
 
 def parse_params(raw: object, source: str = "params.yaml") -> Params:

@@ -7,3 +7,9 @@ class PipelineError(Exception):
     The message must say what was expected, what was found and where (file, row, column or
     field), and ideally what to do. The CLI prints it as ``error: <message>`` and exits 1.
     """
+
+
+class InvalidParameter(PipelineError, ValueError):
+    """A parameter value its rule refuses (``pipeline.core.param_rules``): from params.yaml, the
+    CLI prints it as any ``PipelineError``; from ``DigitNetClassifier``, it is the ``ValueError``
+    scikit-learn's conventions expect."""

@@ -25,10 +25,10 @@ class Optimizer:
     """Updates ``params`` in place from ``grads`` (lists of arrays of the same shapes)."""
 
     def __init__(self, kind: str, params: list[np.ndarray], momentum: float = 0.9,
-                 beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
+                 beta_1: float = 0.9, beta_2: float = 0.999, eps: float = 1e-8):
         if kind not in ("gd", "momentum", "adam"):
             raise ValueError(f"unknown optimizer {kind!r}")
-        self.kind, self.momentum, self.beta1, self.beta2, self.eps = kind, momentum, beta1, beta2, eps
+        self.kind, self.momentum, self.beta_1, self.beta_2, self.eps = kind, momentum, beta_1, beta_2, eps
         self.t = 0
         self.first = [np.zeros_like(p) for p in params] if kind != "gd" else []
         self.second = [np.zeros_like(p) for p in params] if kind == "adam" else []
@@ -44,7 +44,7 @@ class Optimizer:
                 v += g
                 p -= lr * v
         else:
-            b1, b2 = self.beta1, self.beta2
+            b1, b2 = self.beta_1, self.beta_2
             step_size = lr * math.sqrt(1 - b2 ** self.t) / (1 - b1 ** self.t)
             for p, g, m, v in zip(params, grads, self.first, self.second):
                 m *= b1

@@ -88,6 +88,21 @@ class WarpRanges:
     elastic_alpha: float = 0.0
     elastic_sigma: float = 4.0
 
+    @property
+    def warping(self) -> bool:
+        """Whether any warp is on; with none, training translates by whole pixels only."""
+        return any(v > 0 for v in (self.rotate_degrees, self.scale, self.shear_degrees, self.elastic_alpha))
+
+
+# The training parameters that switch a warp on (all 0: whole-pixel translations only).
+WARP_PARAMS = ("augment_rotate_degrees", "augment_scale", "augment_shear_degrees", "augment_elastic_alpha")
+
+
+def ranges_of(params) -> WarpRanges:
+    """The ranges of a ``TrainParams`` (or anything with its ``augment_*`` attributes)."""
+    return WarpRanges(float(params.augment_translate), params.augment_rotate_degrees, params.augment_scale,
+                      params.augment_shear_degrees, params.augment_elastic_alpha, params.augment_elastic_sigma)
+
 
 def random_affines(rng: np.random.Generator, n: int, shape: tuple[int, int],
                    r: WarpRanges) -> tuple[np.ndarray, np.ndarray]:

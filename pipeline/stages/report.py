@@ -76,7 +76,7 @@ def run(args) -> int:
 
 def _augmentation_words(model) -> str:
     p = model.get_params()
-    parts = [f"shift up to {p['augment_shift']} px"] if p["augment_shift"] else []
+    parts = [f"translation up to {p['augment_translate']} px"] if p["augment_translate"] else []
     for key, unit in (("augment_rotate_degrees", "° rotation"), ("augment_scale", " scale"),
                       ("augment_shear_degrees", "° shear"), ("augment_elastic_alpha", " px elastic")):
         if p[key]:

@@ -41,7 +41,7 @@ def run(args) -> int:
             raise PipelineError(f"{paths.RAW_SOLUTION} has {len(answers)} rows but test.csv has "
                                 f"{len(test_pixels)}: the answer key does not belong to this test.csv")
         test["y"] = answers.astype(np.uint8)
-    train_rows, validation_rows = split_indices(labels, params.validation_fraction, params.seed)
+    train_rows, validation_rows = split_indices(labels, params.validation_fraction, params.random_state)
     paths.PREPARED_DIR.mkdir(parents=True, exist_ok=True)
     save_arrays(paths.TRAIN_ARRAYS, {"X": pixels[train_rows], "y": labels[train_rows]})
     save_arrays(paths.VALIDATION_ARRAYS, {"X": pixels[validation_rows], "y": labels[validation_rows]})

@@ -11,15 +11,15 @@ from pipeline.core import paths
 from pipeline.core.arrays_file import load_arrays
 from pipeline.core.config import TrainParams, load_params
 from pipeline.core.errors import PipelineError
-from pipeline.model.estimator import PARAM_KEYS, DigitNetClassifier, TrainingDiverged
+from pipeline.model.estimator import DigitNetClassifier, TrainingDiverged
 from pipeline.core.metrics_io import write_csv, write_json
 from pipeline.model.model_file import save_model
 from pipeline.core.progress import Progress
 
 
 def build_model(params: TrainParams) -> DigitNetClassifier:
-    """The estimator for params.yaml's ``train`` section (``PARAM_KEYS`` maps the names)."""
-    return DigitNetClassifier(**{name: getattr(params, key) for name, key in PARAM_KEYS.items()})
+    """The estimator for params.yaml's ``train`` section."""
+    return DigitNetClassifier.from_params(params)
 
 
 def run(args) -> int:
@@ -27,7 +27,7 @@ def run(args) -> int:
     train = load_arrays(paths.TRAIN_ARRAYS, required=("X", "y"))
     validation = load_arrays(paths.VALIDATION_ARRAYS, required=("X", "y"))
     model = build_model(params)
-    progress = Progress(params.iterations, "train", unit="it")
+    progress = Progress(params.max_iter, "train", unit="it")
     last = {}
 
     def report(record: dict) -> None:
@@ -54,9 +54,9 @@ def run(args) -> int:
         "train_loss": nn.cross_entropy(train_logits, targets),
         "validation_accuracy": float(np.mean(val_pred == validation["y"])),
         "validation_loss": nn.cross_entropy(val_logits, val_targets),
-        "iterations": params.iterations,
+        "iterations": params.max_iter,
         "train_seconds": round(seconds, 2),
-        "seconds_per_iteration": round(seconds / params.iterations, 4),
+        "seconds_per_iteration": round(seconds / params.max_iter, 4),
     }
     save_model(paths.MODEL, model)
     paths.METRICS_DIR.mkdir(parents=True, exist_ok=True)
@@ -67,5 +67,5 @@ def run(args) -> int:
     write_csv(paths.CONFUSION, ["actual", "predicted"],
               [{"actual": int(a), "predicted": int(p)} for a, p in zip(validation["y"], val_pred)])
     print(f"train: validation accuracy {metrics['validation_accuracy']:.4f}, train accuracy "
-          f"{metrics['train_accuracy']:.4f}, {params.iterations} iterations in {seconds:.1f}s")
+          f"{metrics['train_accuracy']:.4f}, {params.max_iter} iterations in {seconds:.1f}s")
     return 0

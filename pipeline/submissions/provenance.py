@@ -73,8 +73,8 @@ def params_digest(params: Params) -> str:
 def params_summary(params: Params) -> str:
     t = params.train
     views = f", tta {params.predict.tta_shift} px" if params.predict.tta_shift else ""
-    return (f"hidden {list(t.hidden_layers)} {t.optimizer} lr {t.learning_rate:g} {t.lr_schedule} "
-            f"{t.iterations} it{views}")
+    return (f"hidden {list(t.hidden_layer_sizes)} {t.optimizer} lr {t.learning_rate:g} {t.lr_schedule} "
+            f"{t.max_iter} it{views}")
 
 
 def _locked_params(data: bytes, lock_path: Path) -> Params | None:
