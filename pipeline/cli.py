@@ -6,6 +6,7 @@ import argparse
 import importlib
 import sys
 
+from pipeline.core import last_good
 from pipeline.core.errors import PipelineError
 
 # name -> (module with add_arguments(parser)? and run(args), one-line help)
@@ -18,7 +19,9 @@ COMMANDS = {
     "score": ("pipeline.commands.score", "accuracy of a submission file against an answer key"),
     "submit": ("pipeline.commands.submit", "upload a submission to Kaggle (quota checked), wait for its score, record it"),
     "scores": ("pipeline.commands.scores", "refresh the ledger from Kaggle; print scores, leaderboard position, plot"),
+    "experiments": ("pipeline.commands.experiments", "DVC experiments: changed params beside validation and test accuracy"),
 }
+STAGES = ("fetch", "split", "train", "predict", "report")  # the commands dvc.yaml runs
 
 
 def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
@@ -48,6 +51,17 @@ def main(argv: list[str] | None = None) -> int:
     selected = next((w for w in words if not w.startswith("-")), None)
     args = build_parser(selected if selected in COMMANDS else None).parse_args(argv)
     try:
+        code = _run(args)
+    except BaseException:  # a bug's traceback, or Ctrl-C a second time
+        _put_back(args.command)
+        raise
+    if code != 0:
+        _put_back(args.command)
+    return code
+
+
+def _run(args) -> int:
+    try:
         return int(args.run(args) or 0)
     except PipelineError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -60,3 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; outputs are written atomically, so nothing half-written was left", file=sys.stderr)
         return 130
+
+
+def _put_back(command: str) -> None:
+    """After a failed stage: its last good outputs, which dvc repro deleted, back from DVC's cache."""
+    if command in STAGES and (restored := last_good.restore(command)):
+        print(f"{command}: put back the last good {', '.join(restored)} (as dvc.lock records them), so the "
+              f"failed run cost none of them", file=sys.stderr)

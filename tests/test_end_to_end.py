@@ -104,6 +104,10 @@ def test_experiment_with_set_param_runs(repo):
     assert metrics["iterations"] == 30
     shown = run(["dvc", "exp", "show", "--json"], path, env).stdout
     assert "0.003" in shown
+    table = run(["python", "-m", "pipeline", "experiments"], path, {**env, "COLUMNS": "100"}).stdout
+    line = next(line for line in table.splitlines() if "train.learning_rate=0.003" in line)
+    assert "train.max_iter=30" in line and line.count(" %") == 2, table  # validation and test accuracy
+    assert all(len(row) <= 100 for row in table.splitlines()), table
 
 
 def test_outputs_travel_through_a_dvc_remote(repo, tmp_path):

@@ -1,0 +1,95 @@
+"""A failed or interrupted stage under `dvc repro` keeps the last good outputs, and params that
+already ran come back from DVC's run cache instead of training again."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from repo_support import GIT_ENV, copy_repo, run, set_params
+
+pytestmark = pytest.mark.slow
+
+OUTPUTS = ["models/model.npz", "metrics/train.json", "metrics/train_curve.csv", "metrics/validation_curve.csv",
+           "metrics/confusion.csv", "metrics/predict.json", "submissions/submission.csv"]
+GOOD = {"hidden_layer_sizes": [16], "max_iter": 12, "eval_every": 4}
+
+
+def snapshot(repo: Path) -> dict[str, bytes]:
+    return {name: (repo / name).read_bytes() for name in OUTPUTS}
+
+
+@pytest.fixture
+def repo(tmp_path):
+    home = tmp_path / "home"
+    env = {"HOME": str(home), "KAGGLE_CONFIG_DIR": str(home / "kaggle"), "KAGGLE_USERNAME": "", "KAGGLE_KEY": "",
+           "KAGGLE_API_TOKEN": ""}
+    path = copy_repo(tmp_path / "repo")
+    set_params(path, train=GOOD)
+    run(["dvc", "repro"], path, env)
+    return path, env
+
+
+def test_a_bad_param_or_a_failed_training_keeps_the_last_good_outputs(repo):
+    path, env = repo
+    good, params = snapshot(path), (path / "params.yaml").read_text()
+
+    set_params(path, train={"learnig_rate": 0.01})  # a typo
+    result = run(["dvc", "repro"], path, env, check=False)
+    assert result.returncode != 0
+    assert "error: params.yaml.train has unknown key(s) learnig_rate" in result.stderr
+    assert snapshot(path) == good, "dvc repro deleted the outputs and nothing put them back"
+
+    (path / "params.yaml").write_text(params)
+    set_params(path, train={"optimizer": "gd", "learning_rate": 1e12})  # diverges: the stage fails
+    result = run(["dvc", "repro"], path, env, check=False)
+    assert result.returncode != 0 and "training diverged" in result.stderr
+    assert snapshot(path) == good
+
+    (path / "params.yaml").write_text(params)  # back to the good params: nothing is left to run
+    assert run(["dvc", "status", "--json"], path, env).stdout.strip() == "{}"
+
+
+def test_ctrl_c_during_training_keeps_the_last_good_outputs(repo):
+    path, env = repo
+    good = snapshot(path)
+    set_params(path, train={"max_iter": 100_000})
+    full_env = {**os.environ, **GIT_ENV, **env, "PYTHONUNBUFFERED": "1"}
+    full_env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + full_env["PATH"]
+    process = subprocess.Popen(["dvc", "repro"], cwd=path, env=full_env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 120
+    # The progress line comes from inside fit: the stage's command is running and dvc has deleted its outputs.
+    while not any(line.startswith("train: ") and "/100000 it" in line for line in lines):
+        assert process.poll() is None and time.monotonic() < deadline, "".join(lines)
+        time.sleep(0.1)
+    assert not (path / "models/model.npz").exists()
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
+    process.wait(timeout=60)
+    reader.join(timeout=10)
+    assert process.returncode != 0
+    assert snapshot(path) == good, "".join(lines)
+
+
+def test_params_that_already_ran_come_back_from_the_run_cache(repo):
+    path, env = repo
+    good, params = snapshot(path), (path / "params.yaml").read_text()
+    set_params(path, train={"max_iter": 14})
+    run(["dvc", "repro"], path, env)
+    assert snapshot(path)["models/model.npz"] != good["models/model.npz"]
+
+    (path / "params.yaml").write_text(params)
+    result = run(["dvc", "repro"], path, env)
+    assert "Stage 'train' is cached - skipping run" in result.stdout, result.stdout
+    assert "Stage 'predict' is cached - skipping run" in result.stdout, result.stdout
+    assert snapshot(path) == good
