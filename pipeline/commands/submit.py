@@ -13,13 +13,13 @@ import math
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 from pipeline.submissions import ledger
 from pipeline.core import paths
 from pipeline.submissions import provenance
 from pipeline.submissions import archive as submission_archive
+from pipeline.core.arrays_file import load_arrays
 from pipeline.core.config import load_params
 from pipeline.core.errors import PipelineError
 from pipeline.kaggle.api import KaggleSession, KaggleSubmission, UploadUncertain
@@ -42,19 +42,12 @@ def add_arguments(parser) -> None:
                              "is recorded either way; `scores` fills in a score that comes later")
 
 
-def test_rows(zip_path: Path) -> int:
-    """The number of rows of test.csv in the fetched competition zip."""
-    if not zip_path.is_file():
-        raise PipelineError(f"{zip_path}: not found; run dvc repro first (submissions are checked against its test.csv)")
-    try:
-        with zipfile.ZipFile(zip_path) as archive, archive.open("test.csv") as member:
-            newlines, last = 0, b"\n"
-            while chunk := member.read(1 << 20):
-                newlines += chunk.count(b"\n")
-                last = chunk[-1:]
-    except (zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise PipelineError(f"{zip_path}: cannot read test.csv ({exc}); run dvc repro -f fetch") from None
-    return newlines - 1 + (last != b"\n")
+def test_rows() -> int:
+    """The number of rows of the competition's test.csv, as the split stage read them (data/prepared/test.npz).
+
+    The competition zip has one reader, ``pipeline.data.competition_zip``, which split went through.
+    """
+    return len(load_arrays(paths.TEST_ARRAYS, required=("X",))["X"])
 
 
 def check_locally(path: Path, competition: str) -> tuple[bytes, int]:
@@ -69,7 +62,7 @@ def check_locally(path: Path, competition: str) -> tuple[bytes, int]:
     if source.get("kind") == "kaggle" and source.get("origin") != competition:
         raise PipelineError(f"{paths.RAW_SOURCE}: the data was fetched for competition {source.get('origin')!r}, but "
                             f"params.yaml fetch.competition is {competition!r}; run dvc repro")
-    rows = test_rows(paths.COMPETITION_ZIP)
+    rows = test_rows()
     if not path.is_file():
         raise PipelineError(f"{path}: no such file" + ("; run dvc repro" if path == paths.SUBMISSION else ""))
     data = path.read_bytes()
