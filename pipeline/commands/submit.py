@@ -13,6 +13,7 @@ import math
 import sys
 import tempfile
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 from pipeline.submissions import ledger
@@ -25,6 +26,7 @@ from pipeline.core.errors import PipelineError
 from pipeline.kaggle.api import KaggleSession, KaggleSubmission, UploadUncertain
 from pipeline.kaggle.errors import KaggleError, rules_url
 from pipeline.core.progress import Progress
+from pipeline.core.timestamps import iso_utc
 from pipeline.data.sources import read_source
 from pipeline.submissions.format import parse_submission
 from pipeline.submissions.scores_table import best_index, entry_of
@@ -68,10 +70,6 @@ def check_locally(path: Path, competition: str) -> tuple[bytes, int]:
     data = path.read_bytes()
     parse_submission(data, str(path), expected_rows=rows)
     return data, rows
-
-
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 def _find_uploaded(session: KaggleSession, before: set[int], today_before: int, name: str,
@@ -217,7 +215,7 @@ def run(args) -> int:
                   f"submitting again", file=sys.stderr)
             raise
 
-    pending = KaggleSubmission(ref, _now(), message, name, "pending", "", "")
+    pending = KaggleSubmission(ref, iso_utc(datetime.now(timezone.utc)), message, name, "pending", "", "")
     _record(entry_of(pending, sha256, origin), from_kaggle=False)
     print(f"submitted: ref {ref}, recorded in {paths.SUBMISSION_HISTORY}; the file is archived as "
           f"{submission_archive.archived_file(sha256)}")

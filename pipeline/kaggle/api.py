@@ -29,15 +29,15 @@ import re
 import sys
 import time
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
 from pipeline.kaggle import credentials as kaggle_credentials
 from pipeline.kaggle.bounded_call import TimedOut, run_bounded, start
-from pipeline.core.errors import PipelineError
+from pipeline.core.env_settings import positive_number
 from pipeline.kaggle.errors import KaggleError, translate
 from pipeline.core.progress import Progress
+from pipeline.core.timestamps import iso_utc
 
 MAX_RETRY_AFTER = 60.0
 PAGE_SIZE = 100  # asked for; the service gives fewer (20, later 50) and the token says whether more follow
@@ -57,25 +57,15 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ=None) -> "Settings":
-        environ = os.environ if environ is None else environ
-        names = {"timeout": "DIGIT_PIPELINE_KAGGLE_TIMEOUT", "retries": "DIGIT_PIPELINE_KAGGLE_RETRIES",
-                 "backoff": "DIGIT_PIPELINE_KAGGLE_BACKOFF_SECONDS", "poll": "DIGIT_PIPELINE_KAGGLE_POLL_SECONDS",
-                 "download_limit": "DIGIT_PIPELINE_KAGGLE_DOWNLOAD_LIMIT_SECONDS"}
-        values = {}
-        for field, name in names.items():
-            raw = environ.get(name, "").strip()
-            if not raw:
-                continue
-            try:
-                value = int(raw) if field == "retries" else float(raw)
-            except ValueError:
-                value = None
-            positive = value is not None and math.isfinite(value) and (value >= 0 if field == "retries" else value > 0)
-            if not positive:
-                kind = "a whole number >= 0" if field == "retries" else "a number of seconds > 0"
-                raise PipelineError(f"environment variable {name} must be {kind}, got {raw!r}")
-            values[field] = value
-        return cls(**values)
+        def seconds(name: str, default: float) -> float:
+            return positive_number(name, default, unit="seconds", environ=environ)
+
+        return cls(timeout=seconds("DIGIT_PIPELINE_KAGGLE_TIMEOUT", cls.timeout),
+                   retries=positive_number("DIGIT_PIPELINE_KAGGLE_RETRIES", cls.retries, kind=int, zero_ok=True,
+                                           environ=environ),
+                   backoff=seconds("DIGIT_PIPELINE_KAGGLE_BACKOFF_SECONDS", cls.backoff),
+                   poll=seconds("DIGIT_PIPELINE_KAGGLE_POLL_SECONDS", cls.poll),
+                   download_limit=seconds("DIGIT_PIPELINE_KAGGLE_DOWNLOAD_LIMIT_SECONDS", cls.download_limit))
 
 
 @dataclass(frozen=True)
@@ -109,10 +99,6 @@ class LeaderboardEntry:
 
 class UploadUncertain(KaggleError):
     """The upload call failed in a way that may have reached Kaggle: check the list before anything else."""
-
-
-def iso_utc(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else ""
 
 
 def _score(value) -> str:

@@ -17,7 +17,6 @@ import contextlib
 import csv
 import io
 import math
-import os
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -25,6 +24,7 @@ from typing import Callable, Iterable, Iterator
 from filelock import FileLock, Timeout
 
 from pipeline.core.atomic import write_text
+from pipeline.core.env_settings import positive_number
 from pipeline.core.errors import PipelineError
 
 HEADER = ("submitted_at", "ref", "message", "status", "public_score", "private_score", "file_sha256",
@@ -200,15 +200,8 @@ def merge(entries: list[Entry], updates: Iterable[Entry], from_kaggle: bool) -> 
 # -- locking -----------------------------------------------------------------------------------
 
 def lock_timeout() -> float:
-    raw = os.environ.get("DIGIT_PIPELINE_LOCK_TIMEOUT", "").strip()
-    try:
-        value = float(raw) if raw else 30.0
-    except ValueError:
-        value = -1.0
-    if not (value > 0 and math.isfinite(value)):
-        raise PipelineError(f"environment variable DIGIT_PIPELINE_LOCK_TIMEOUT must be a number of seconds > 0, "
-                            f"got {raw!r}")
-    return value
+    """Seconds to wait for another process's lock: DIGIT_PIPELINE_LOCK_TIMEOUT, else 30."""
+    return positive_number("DIGIT_PIPELINE_LOCK_TIMEOUT", 30.0, unit="seconds")
 
 
 @contextlib.contextmanager
