@@ -16,7 +16,8 @@ from pipeline.core import paths
 from pipeline.submissions import archive as submission_archive
 from pipeline.core.atomic import write_bytes
 from pipeline.core.config import load_params
-from pipeline.kaggle.api import KaggleSession, KaggleSubmission
+from pipeline.kaggle.records import KaggleSubmission
+from pipeline.kaggle.session import KaggleSession
 from pipeline.kaggle.errors import KaggleError
 from pipeline.submissions.ledger import read_history
 from pipeline.submissions.scores_table import (entry_of, find_me, format_table, off_board_since, passed_me,

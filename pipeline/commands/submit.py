@@ -23,8 +23,9 @@ from pipeline.submissions import archive as submission_archive
 from pipeline.core.arrays_file import load_arrays
 from pipeline.core.config import load_params
 from pipeline.core.errors import PipelineError
-from pipeline.kaggle.api import KaggleSession, KaggleSubmission, UploadUncertain
-from pipeline.kaggle.errors import KaggleError, rules_url
+from pipeline.kaggle.errors import KaggleError, UploadUncertain, rules_url
+from pipeline.kaggle.records import KaggleSubmission
+from pipeline.kaggle.session import KaggleSession
 from pipeline.core.progress import Progress
 from pipeline.core.timestamps import iso_utc
 from pipeline.data.sources import read_source

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Iterable, Sequence
 
-from pipeline.kaggle.api import KaggleSubmission, LeaderboardEntry
+from pipeline.kaggle.records import KaggleSubmission, LeaderboardEntry
 from pipeline.submissions.ledger import Entry, Submission
 from pipeline.submissions.provenance import Provenance
 
