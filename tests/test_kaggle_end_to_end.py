@@ -73,8 +73,8 @@ def test_repro_from_kaggle_then_submit_then_scores(fake, tmp_path):
     assert "0 added, 0 updated" in scores.stdout and f"{value:.5f}  *" in scores.stdout
     assert "leaderboard: #" in scores.stdout
     [row] = ledger_rows(repo)
-    assert (row["ref"], row["status"], row["public_score"], row["git_commit"]) == (
-        "41000001", "complete", f"{value:.5f}", commit)
+    assert (row["ref"], row["status"], float(row["public_score"]), row["git_commit"]) == (
+        "41000001", "complete", float(f"{value:.5f}"), commit)
     assert float(row["validation_accuracy"]) > 0.5 and len(row["params_digest"]) == 12
 
     # The report stage depends on the ledger: it reruns and shows the new score.

@@ -30,7 +30,7 @@ from pipeline.core.progress import Progress
 from pipeline.core.timestamps import iso_utc
 from pipeline.data.sources import read_source
 from pipeline.submissions.format import parse_submission
-from pipeline.submissions.scores_table import best_index, entry_of
+from pipeline.submissions.scores_table import best_index, ledger_row
 
 SCORES_HINT = "python -m pipeline scores"
 
@@ -168,13 +168,13 @@ def _check_quota(session: KaggleSession, competition: str) -> int:
     raise PipelineError(f"no Kaggle submissions left for {competition} now: {why}; nothing was uploaded")
 
 
-def _record(entry: ledger.Entry, from_kaggle: bool) -> None:
+def _record(row: ledger.Submission, from_kaggle: bool) -> None:
     """Write the submission's row; if that fails, say that it is on Kaggle all the same."""
     try:
-        ledger.upsert(paths.SUBMISSION_HISTORY, [entry], from_kaggle=from_kaggle)
+        ledger.upsert(paths.SUBMISSION_HISTORY, [row], from_kaggle=from_kaggle)
     except (PipelineError, OSError) as exc:
         reason = f"{exc.filename}: {exc.strerror}" if isinstance(exc, OSError) and exc.filename else str(exc)
-        raise PipelineError(f"submission ref {entry.ref} is on Kaggle, but {paths.SUBMISSION_HISTORY} could not be "
+        raise PipelineError(f"submission ref {row.ref} is on Kaggle, but {paths.SUBMISSION_HISTORY} could not be "
                             f"updated ({reason}); fix that, then run {SCORES_HINT} to record it") from None
 
 
@@ -217,7 +217,7 @@ def run(args) -> int:
             raise
 
     pending = KaggleSubmission(ref, iso_utc(datetime.now(timezone.utc)), message, name, "pending", "", "")
-    _record(entry_of(pending, sha256, origin), from_kaggle=False)
+    _record(ledger_row(pending, sha256, origin), from_kaggle=False)
     print(f"submitted: ref {ref}, recorded in {paths.SUBMISSION_HISTORY}; the file is archived as "
           f"{submission_archive.archived_file(sha256)}")
     if args.wait == 0:
@@ -232,7 +232,7 @@ def run(args) -> int:
     except KaggleError as error:
         raise PipelineError(f"{error}; ref {ref} is recorded as pending: run {SCORES_HINT} later for its score") from None
     if latest is not None:
-        _record(entry_of(latest, sha256, origin), from_kaggle=True)
+        _record(ledger_row(latest, sha256, origin), from_kaggle=True)
     if latest is None or latest.status == "pending":
         why = f" (last problem: {problem})" if problem else ""
         print(f"notice: Kaggle has not scored ref {ref} within {args.wait:g} s{why}; it is recorded as pending: "
@@ -241,13 +241,13 @@ def run(args) -> int:
     if latest.status == "error":
         raise PipelineError(f"Kaggle could not score submission ref {ref}: "
                             f"{latest.error_description or 'no reason given'}; recorded with status error")
-    entries = ledger.read(paths.SUBMISSION_HISTORY)
-    index = best_index([ledger.Submission.of(entry) for entry in entries])  # as the scores table marks it
-    best = entries[index] if index is not None else None
+    rows = ledger.read(paths.SUBMISSION_HISTORY)
+    index = best_index(rows)  # as the scores table marks it
+    best = rows[index] if index is not None else None
     private = f", private score {latest.private_score}" if latest.private_score else ""
     print(f"public score {latest.public_score}{private} (ref {ref})")
     if best is not None and best.ref != str(ref):
-        print(f"your best public score so far: {best.public_score} (ref {best.ref}, {best.submitted_at[:10]})")
+        print(f"your best public score so far: {best.public_score:.5f} (ref {best.ref}, {best.submitted_at[:10]})")
     elif best is not None:
         print("this is your best public score so far")
     return 0
