@@ -9,8 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from digits_support import competition_zip, sample_submission, train_csv, unlabelled_csv
 from fake_kaggle import FAKE_KEY, FAKE_TOKEN
+from pipeline.core.arrays_file import save_arrays
+from pipeline.data.competition_zip import read_member
 
 ROOT = Path(__file__).resolve().parents[1]
 N_TEST = 20
@@ -39,10 +43,12 @@ def small_zip() -> bytes:
 
 
 def make_project(root: Path, zip_bytes: bytes, kind: str = "kaggle", correct: int = 18) -> Path:
-    """A project folder as ``dvc repro`` leaves it (fetched zip, source.json, a submission, metrics)."""
+    """A project folder as ``dvc repro`` leaves it (fetched zip, source.json, test arrays, a submission, metrics)."""
     (root / "data/raw").mkdir(parents=True)
     (root / "data/raw/digit-recognizer.zip").write_bytes(zip_bytes)
     (root / "data/raw/source.json").write_text(json.dumps({"kind": kind, "origin": "digit-recognizer"}))
+    test_csv_rows = read_member(root / "data/raw/digit-recognizer.zip", "test.csv").count(b"\n") - 1
+    save_arrays(root / "data/prepared/test.npz", {"X": np.zeros((test_csv_rows, 784), np.uint8)})
     (root / "params.yaml").write_text("fetch:\n  source: kaggle\n  competition: digit-recognizer\n"
                                       "train:\n  hidden_layer_sizes: [64]\n  max_iter: 60\n")
     (root / "metrics").mkdir()

@@ -128,8 +128,8 @@ def test_class_scores_bars(trained):
 
 
 def submission(day: int, public: float | None, validation: float | None, private: float | None = None):
-    return Submission(f"2024-06-{day:02d}T10:00:00Z", "complete" if public else "pending", public, private,
-                      validation)
+    return Submission(f"2024-06-{day:02d}T10:00:00Z", str(day), status="complete" if public else "pending",
+                      public_score=public, private_score=private, validation_accuracy=validation)
 
 
 def test_history_plots_known_scores_and_skips_pending():

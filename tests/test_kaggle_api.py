@@ -1,4 +1,4 @@
-"""``pipeline.kaggle.api`` in this process, with the real kaggle client against the fake server:
+"""``pipeline.kaggle.session`` in this process, with the real kaggle client against the fake server:
 what each failure becomes, what is retried and what is not, and the bounds on every call."""
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ import pytest
 
 from fake_kaggle import FAKE_KEY, RULES_MESSAGE
 from pipeline.core.errors import PipelineError
-from pipeline.kaggle.api import KaggleSession, Settings, announced_md5
+from pipeline.kaggle.md5_check import announced_md5
+from pipeline.kaggle.session import KaggleSession
+from pipeline.kaggle.settings import Settings
 from pipeline.kaggle.errors import KaggleError
 
 FAST = Settings(timeout=5, retries=2, backoff=0.01, poll=0.01)  # generous for a local server on a busy machine
@@ -254,7 +256,7 @@ def test_leaderboard_pages_follow_the_token_the_client_prints(session, fake_kagg
 
 def test_the_clients_last_printed_line_comes_without_links_or_secrets(monkeypatch):
     # 6. What a refused upload's error quotes: the last line the client printed, links (signed) dropped.
-    from pipeline.kaggle.api import last_line
+    from pipeline.kaggle.client import last_line
 
     printed = "Starting upload\r 50%\rUpload to https://storage.example/u?X-Goog-Signature=5ecr3t failed\n\n  \n"
     assert last_line(printed) == "Upload to <url> failed"

@@ -43,7 +43,7 @@ def exists(path):
 os.path.exists = exists
 """
 
-SIGN_IN = "from pipeline.kaggle.api import KaggleSession; KaggleSession('digit-recognizer').client(); print('signed in')"
+SIGN_IN = "from pipeline.kaggle.session import KaggleSession; KaggleSession('digit-recognizer').client(); print('signed in')"
 
 
 @pytest.mark.parametrize("where", ["xdg", "KAGGLE_CONFIG_DIR"])

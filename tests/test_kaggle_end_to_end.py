@@ -4,14 +4,17 @@ it, and the key appears in no output and no file."""
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 
 import pytest
 import yaml
 
+from digits_support import competition_zip, sample_submission, train_csv, unlabelled_csv
 from fake_kaggle import FakeKaggle
-from kaggle_support import assert_no_secret, assert_no_secret_in_files, kaggle_env, ledger_rows, pipeline
+from kaggle_support import (N_TEST, answer_key, assert_no_secret, assert_no_secret_in_files, kaggle_env, ledger_rows,
+                            pipeline)
 from pipeline.data.sample import build_sample, load_mnist_sample
 from pipeline.submissions.format import accuracy
 from repo_support import copy_repo, run, set_params
@@ -70,8 +73,8 @@ def test_repro_from_kaggle_then_submit_then_scores(fake, tmp_path):
     assert "0 added, 0 updated" in scores.stdout and f"{value:.5f}  *" in scores.stdout
     assert "leaderboard: #" in scores.stdout
     [row] = ledger_rows(repo)
-    assert (row["ref"], row["status"], row["public_score"], row["git_commit"]) == (
-        "41000001", "complete", f"{value:.5f}", commit)
+    assert (row["ref"], row["status"], float(row["public_score"]), row["git_commit"]) == (
+        "41000001", "complete", float(f"{value:.5f}"), commit)
     assert float(row["validation_accuracy"]) > 0.5 and len(row["params_digest"]) == 12
 
     # The report stage depends on the ledger: it reruns and shows the new score.
@@ -89,3 +92,26 @@ def test_repro_from_kaggle_then_submit_then_scores(fake, tmp_path):
     # Every file but git's objects and the fake server's source (which defines the fake key).
     assert assert_no_secret_in_files(repo, skip=(repo / ".git", repo / "tests/fake_kaggle.py")) > 20
     assert_no_secret_in_files(home)
+
+
+@pytest.mark.slow
+def test_a_zip_with_its_files_in_a_subfolder_goes_from_repro_to_submit(tmp_path):
+    """As a zip of the folder has them: fetch accepts it, and submit counts test.csv's rows as split read them."""
+    buffer = io.BytesIO()
+    competition_zip(buffer, {f"digit-recognizer/{name}": data for name, data in (
+        ("train.csv", train_csv(200)), ("test.csv", unlabelled_csv(N_TEST)), ("sample_submission.csv",
+                                                                             sample_submission(N_TEST)))})
+    fake = FakeKaggle(buffer.getvalue(), answer_key()).start()
+    try:
+        repo = copy_repo(tmp_path / "repo")
+        set_params(repo, fetch={"source": "kaggle"}, train={**FAST_TRAIN, "iterations": 4, "eval_every": 2},
+                   predict={"tta_shift": 0})
+        env = kaggle_env(fake, tmp_path / "home", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+        dvc(["repro", "predict"], repo, env)
+        submitted = pipeline(["submit", "--wait", "0"], repo, env)
+        assert submitted.returncode == 0, submitted.stderr
+        assert f"({N_TEST} rows, sha256" in submitted.stdout
+        [sub] = fake.submissions.values()
+        assert sub["bytes"] == (repo / "submissions/submission.csv").read_bytes()
+    finally:
+        fake.stop()

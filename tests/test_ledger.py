@@ -15,14 +15,13 @@ import pytest
 from kaggle_support import ROOT, kaggle_env, ledger_rows, pipeline
 from pipeline.submissions import ledger
 from pipeline.core.errors import PipelineError
-from pipeline.submissions.ledger import Entry
-from pipeline.submissions.ledger import read_history
+from pipeline.submissions.ledger import Submission, read_history
 
 HEADER = ",".join(ledger.HEADER)
 
 
-def entry(ref: int, **fields) -> Entry:
-    return Entry(submitted_at=fields.pop("submitted_at", f"2025-01-{ref % 28 + 1:02d}T00:00:00Z"), ref=str(ref), **fields)
+def entry(ref: int, **fields) -> Submission:
+    return Submission(submitted_at=fields.pop("submitted_at", f"2025-01-{ref % 28 + 1:02d}T00:00:00Z"), ref=str(ref), **fields)
 
 
 def test_the_header_is_the_committed_one():
@@ -31,10 +30,10 @@ def test_the_header_is_the_committed_one():
 
 def test_rows_round_trip_and_the_report_reads_them(tmp_path):
     path = tmp_path / "history.csv"
-    rows = [entry(2, message='adam, "cosine"\nlong', status="complete", public_score="0.97", validation_accuracy="0.96"),
+    rows = [entry(2, message='adam, "cosine"\nlong', status="complete", public_score=0.97, validation_accuracy=0.96),
             entry(1, status="pending")]
     ledger.upsert(path, rows, from_kaggle=True)
-    assert ledger.read(path) == [ledger.normalized(r) for r in sorted(rows, key=Entry.sort_key)]
+    assert ledger.read(path) == [ledger.normalized(r) for r in sorted(rows, key=Submission.sort_key)]
     assert ledger.read(path)[1].message == 'adam, "cosine" long'  # one line per row
     report = read_history(path)
     assert [(s.ref, s.public_score, s.validation_accuracy) for s in report] == [("1", None, None), ("2", 0.97, 0.96)]
@@ -42,15 +41,27 @@ def test_rows_round_trip_and_the_report_reads_them(tmp_path):
 
 def test_kaggle_is_the_source_of_truth_for_status_and_scores_but_not_for_local_facts():
     local = entry(5, message="mine", status="pending", file_sha256="ab" * 32, git_commit="c0ffee",
-                  validation_accuracy="0.95")
-    kaggle = entry(5, submitted_at="2025-02-02T02:02:02Z", message="mine", status="complete", public_score="0.96")
+                  validation_accuracy=0.95)
+    kaggle = entry(5, submitted_at="2025-02-02T02:02:02Z", message="mine", status="complete", public_score=0.96)
     merged, changes = ledger.merge([local], [kaggle], from_kaggle=True)
-    assert merged == [Entry("2025-02-02T02:02:02Z", "5", "mine", "complete", "0.96", "", "ab" * 32, "c0ffee", "",
-                            "0.95")]
+    assert merged == [Submission("2025-02-02T02:02:02Z", "5", "mine", "complete", 0.96, None, "ab" * 32, "c0ffee", "",
+                                 0.95)]
     assert changes == ledger.Changes(added=0, updated=1)
     # A row written after an upload never turns a scored row back into a pending one.
     again, changes = ledger.merge(merged, [local], from_kaggle=False)
     assert again == merged and changes == ledger.Changes(0, 0)
+
+
+def test_numbers_are_written_as_they_read_back_and_a_score_of_zero_is_a_score(tmp_path):
+    path = tmp_path / "history.csv"
+    ledger.upsert(path, [entry(1, status="complete", public_score=0.99371, private_score=0.0,
+                               validation_accuracy=0.956712)], from_kaggle=True)
+    assert path.read_text().splitlines()[1] == "2025-01-02T00:00:00Z,1,,complete,0.99371,0.0,,,,0.956712"
+    # Kaggle saying "no private score" clears it; a zero from the ledger is not taken for a blank.
+    merged, _ = ledger.merge(ledger.read(path), [entry(1, status="complete", public_score=0.5)], from_kaggle=True)
+    assert (merged[0].public_score, merged[0].private_score, merged[0].validation_accuracy) == (0.5, None, 0.956712)
+    merged, _ = ledger.merge(ledger.read(path), [entry(1, validation_accuracy=0.7)], from_kaggle=False)
+    assert merged[0].private_score == 0.0 and merged[0].validation_accuracy == 0.956712
 
 
 def test_rows_kaggle_does_not_list_are_kept():
@@ -63,7 +74,7 @@ def test_rows_that_share_a_ref_after_a_git_merge_become_one(tmp_path):
     path.write_text(f"{HEADER}\n2025-01-01T00:00:00Z,7,m,pending,,,,abc,,0.9\n"
                     f"2025-01-01T00:00:05Z,7,m,complete,0.95,,,,,\n")
     [row] = ledger.read(path)
-    assert (row.status, row.public_score, row.git_commit, row.validation_accuracy) == ("complete", "0.95", "abc", "0.9")
+    assert (row.status, row.public_score, row.git_commit, row.validation_accuracy) == ("complete", 0.95, "abc", 0.9)
     ledger.upsert(path, [], from_kaggle=True)
     assert len(path.read_text().splitlines()) == 2
 
@@ -103,7 +114,7 @@ WRITER = """
     from pipeline.submissions import ledger
     first, count = int(sys.argv[1]), int(sys.argv[2])
     for ref in range(first, first + count):
-        ledger.upsert("submissions/history.csv", [ledger.Entry("2025-01-01T00:00:00Z", str(ref), "w", "pending")],
+        ledger.upsert("submissions/history.csv", [ledger.Submission("2025-01-01T00:00:00Z", str(ref), "w", "pending")],
                       from_kaggle=False)
 """
 
@@ -161,7 +172,7 @@ def test_a_writer_killed_mid_write_leaves_the_ledger_whole_and_the_lock_free(tmp
             time.sleep(600)
 
         atomic.os.fsync = stall
-        ledger.upsert("submissions/history.csv", [ledger.Entry("2025-01-09T00:00:00Z", "3", "new")], from_kaggle=True)
+        ledger.upsert("submissions/history.csv", [ledger.Submission("2025-01-09T00:00:00Z", "3", "new")], from_kaggle=True)
     """, tmp_path)
     deadline = time.monotonic() + 60
     while not (tmp_path / "writing").exists():

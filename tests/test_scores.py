@@ -30,7 +30,7 @@ def test_a_submission_made_elsewhere_joins_the_ledger_with_its_score(project, en
     assert "ledger: 1 submission(s) on Kaggle; 1 added, 0 updated" in result.stdout
     [row] = ledger_rows(project)
     assert row == {"submitted_at": "2025-03-04T05:06:07Z", "ref": "41000001", "message": "from the website",
-                   "status": "complete", "public_score": "0.95000", "private_score": "", "file_sha256": "",
+                   "status": "complete", "public_score": "0.95", "private_score": "", "file_sha256": "",
                    "git_commit": "", "params_digest": "", "validation_accuracy": ""}
     assert (project / "submissions/scores.png").read_bytes().startswith(PNG)
 
@@ -48,7 +48,7 @@ def test_rerunning_never_duplicates_rows_and_updates_a_pending_score(project, en
     third = pipeline(["scores", "--no-leaderboard"], project, env)
     assert "0 added, 0 updated" in third.stdout
     rows = ledger_rows(project)
-    assert [(r["ref"], r["status"], r["public_score"]) for r in rows] == [("41000001", "complete", "0.90000")]
+    assert [(r["ref"], r["status"], r["public_score"]) for r in rows] == [("41000001", "complete", "0.9")]
     assert rows[0]["validation_accuracy"] == "0.91234"  # kept from submit: Kaggle does not know it
 
 

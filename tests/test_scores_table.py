@@ -1,6 +1,6 @@
 from datetime import datetime, timezone
 
-from pipeline.kaggle.api import LeaderboardEntry
+from pipeline.kaggle.records import LeaderboardEntry
 from pipeline.submissions.ledger import Submission
 from pipeline.submissions.scores_table import (best_index, find_me, format_table, off_board_since, passed_me,
                                                   position_line)

@@ -38,7 +38,7 @@ def test_submit_uploads_waits_for_the_score_and_records_it(project, env, fake_ka
     data = (project / "submissions/submission.csv").read_bytes()
     sha = hashlib.sha256(data).hexdigest()
     [row] = ledger_rows(project)
-    assert row["ref"] == "41000001" and row["status"] == "complete" and row["public_score"] == "0.90000"
+    assert row["ref"] == "41000001" and row["status"] == "complete" and row["public_score"] == "0.9"
     assert row["message"] == "first try" and row["file_sha256"] == sha
     assert row["validation_accuracy"] == "0.91234" and len(row["params_digest"]) == 12
     assert row["submitted_at"].endswith("Z") and row["submitted_at"][:2] == "20"
@@ -89,6 +89,14 @@ def test_an_invalid_file_is_refused_before_any_network_call(project, env, fake_k
 def test_a_missing_file_is_named(project, env, fake_kaggle):
     result = submit(project, env, "--file", "nope.csv")
     assert one_line_error(result) == "error: nope.csv: no such file"
+    assert fake_kaggle.calls == []
+
+
+def test_without_the_split_stages_test_arrays_it_says_to_run_dvc_repro(project, env, fake_kaggle):
+    (project / "data/prepared/test.npz").unlink()
+    result = submit(project, env)
+    assert one_line_error(result) == ("error: data/prepared/test.npz: not found; run the stage that makes it "
+                                      "(dvc repro)")
     assert fake_kaggle.calls == []
 
 
@@ -239,7 +247,7 @@ def test_an_upload_without_answer_is_looked_up_in_the_list(project, env, fake_ka
     assert result.returncode == 0, result.stderr
     assert "Kaggle did not answer within 1 s while uploading" in result.stderr
     assert "it went through after all" in result.stderr and fake_kaggle.called("CreateSubmission") == 1
-    assert ledger_rows(project)[0]["public_score"] == "0.90000"
+    assert ledger_rows(project)[0]["public_score"] == "0.9"
 
 
 def test_an_upload_without_answer_and_not_listed_says_it_may_still_arrive(project, env, fake_kaggle):

@@ -16,10 +16,11 @@ from pipeline.core import paths
 from pipeline.submissions import archive as submission_archive
 from pipeline.core.atomic import write_bytes
 from pipeline.core.config import load_params
-from pipeline.kaggle.api import KaggleSession, KaggleSubmission
+from pipeline.kaggle.records import KaggleSubmission
+from pipeline.kaggle.session import KaggleSession
 from pipeline.kaggle.errors import KaggleError
 from pipeline.submissions.ledger import read_history
-from pipeline.submissions.scores_table import (entry_of, find_me, format_table, off_board_since, passed_me,
+from pipeline.submissions.scores_table import (find_me, format_table, ledger_row, off_board_since, passed_me,
                                                   position_line)
 
 SCORES_PLOT = paths.SUBMISSIONS_DIR / "scores.png"
@@ -31,10 +32,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--no-leaderboard", action="store_true", help="skip reading the leaderboard")
 
 
-def to_entry(sub: KaggleSubmission) -> ledger.Entry:
-    """A ledger row from Kaggle's answer, with the archive's provenance when the file was uploaded from here."""
+def to_row(sub: KaggleSubmission) -> ledger.Submission:
+    """The ledger row of Kaggle's answer, with the archive's provenance when the file was uploaded from here."""
     known = submission_archive.for_upload_name(sub.file_name)
-    return entry_of(sub, *known) if known else entry_of(sub)
+    return ledger_row(sub, *known) if known else ledger_row(sub)
 
 
 def run(args) -> int:
@@ -42,7 +43,7 @@ def run(args) -> int:
     if not args.offline:
         session = KaggleSession(load_params(paths.PARAMS).fetch.competition)
         listed = session.submissions()
-        changes = ledger.upsert(paths.SUBMISSION_HISTORY, map(to_entry, listed), from_kaggle=True)
+        changes = ledger.upsert(paths.SUBMISSION_HISTORY, map(to_row, listed), from_kaggle=True)
         print(f"ledger: {len(listed)} submission(s) on Kaggle; {changes.added} added, {changes.updated} updated "
               f"in {paths.SUBMISSION_HISTORY}")
     else:

@@ -13,21 +13,24 @@ import math
 import sys
 import tempfile
 import time
-import zipfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 from pipeline.submissions import ledger
 from pipeline.core import paths
 from pipeline.submissions import provenance
 from pipeline.submissions import archive as submission_archive
+from pipeline.core.arrays_file import load_arrays
 from pipeline.core.config import load_params
 from pipeline.core.errors import PipelineError
-from pipeline.kaggle.api import KaggleSession, KaggleSubmission, UploadUncertain
-from pipeline.kaggle.errors import KaggleError, rules_url
+from pipeline.kaggle.errors import KaggleError, UploadUncertain, rules_url
+from pipeline.kaggle.records import KaggleSubmission
+from pipeline.kaggle.session import KaggleSession
 from pipeline.core.progress import Progress
+from pipeline.core.timestamps import iso_utc
 from pipeline.data.sources import read_source
 from pipeline.submissions.format import parse_submission
-from pipeline.submissions.scores_table import best_index, entry_of
+from pipeline.submissions.scores_table import best_index, ledger_row
 
 SCORES_HINT = "python -m pipeline scores"
 
@@ -42,19 +45,12 @@ def add_arguments(parser) -> None:
                              "is recorded either way; `scores` fills in a score that comes later")
 
 
-def test_rows(zip_path: Path) -> int:
-    """The number of rows of test.csv in the fetched competition zip."""
-    if not zip_path.is_file():
-        raise PipelineError(f"{zip_path}: not found; run dvc repro first (submissions are checked against its test.csv)")
-    try:
-        with zipfile.ZipFile(zip_path) as archive, archive.open("test.csv") as member:
-            newlines, last = 0, b"\n"
-            while chunk := member.read(1 << 20):
-                newlines += chunk.count(b"\n")
-                last = chunk[-1:]
-    except (zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise PipelineError(f"{zip_path}: cannot read test.csv ({exc}); run dvc repro -f fetch") from None
-    return newlines - 1 + (last != b"\n")
+def test_rows() -> int:
+    """The number of rows of the competition's test.csv, as the split stage read them (data/prepared/test.npz).
+
+    The competition zip has one reader, ``pipeline.data.competition_zip``, which split went through.
+    """
+    return len(load_arrays(paths.TEST_ARRAYS, required=("X",))["X"])
 
 
 def check_locally(path: Path, competition: str) -> tuple[bytes, int]:
@@ -69,16 +65,12 @@ def check_locally(path: Path, competition: str) -> tuple[bytes, int]:
     if source.get("kind") == "kaggle" and source.get("origin") != competition:
         raise PipelineError(f"{paths.RAW_SOURCE}: the data was fetched for competition {source.get('origin')!r}, but "
                             f"params.yaml fetch.competition is {competition!r}; run dvc repro")
-    rows = test_rows(paths.COMPETITION_ZIP)
+    rows = test_rows()
     if not path.is_file():
         raise PipelineError(f"{path}: no such file" + ("; run dvc repro" if path == paths.SUBMISSION else ""))
     data = path.read_bytes()
     parse_submission(data, str(path), expected_rows=rows)
     return data, rows
-
-
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 def _find_uploaded(session: KaggleSession, before: set[int], today_before: int, name: str,
@@ -176,13 +168,13 @@ def _check_quota(session: KaggleSession, competition: str) -> int:
     raise PipelineError(f"no Kaggle submissions left for {competition} now: {why}; nothing was uploaded")
 
 
-def _record(entry: ledger.Entry, from_kaggle: bool) -> None:
+def _record(row: ledger.Submission, from_kaggle: bool) -> None:
     """Write the submission's row; if that fails, say that it is on Kaggle all the same."""
     try:
-        ledger.upsert(paths.SUBMISSION_HISTORY, [entry], from_kaggle=from_kaggle)
+        ledger.upsert(paths.SUBMISSION_HISTORY, [row], from_kaggle=from_kaggle)
     except (PipelineError, OSError) as exc:
         reason = f"{exc.filename}: {exc.strerror}" if isinstance(exc, OSError) and exc.filename else str(exc)
-        raise PipelineError(f"submission ref {entry.ref} is on Kaggle, but {paths.SUBMISSION_HISTORY} could not be "
+        raise PipelineError(f"submission ref {row.ref} is on Kaggle, but {paths.SUBMISSION_HISTORY} could not be "
                             f"updated ({reason}); fix that, then run {SCORES_HINT} to record it") from None
 
 
@@ -224,8 +216,8 @@ def run(args) -> int:
                   f"submitting again", file=sys.stderr)
             raise
 
-    pending = KaggleSubmission(ref, _now(), message, name, "pending", "", "")
-    _record(entry_of(pending, sha256, origin), from_kaggle=False)
+    pending = KaggleSubmission(ref, iso_utc(datetime.now(timezone.utc)), message, name, "pending", "", "")
+    _record(ledger_row(pending, sha256, origin), from_kaggle=False)
     print(f"submitted: ref {ref}, recorded in {paths.SUBMISSION_HISTORY}; the file is archived as "
           f"{submission_archive.archived_file(sha256)}")
     if args.wait == 0:
@@ -240,7 +232,7 @@ def run(args) -> int:
     except KaggleError as error:
         raise PipelineError(f"{error}; ref {ref} is recorded as pending: run {SCORES_HINT} later for its score") from None
     if latest is not None:
-        _record(entry_of(latest, sha256, origin), from_kaggle=True)
+        _record(ledger_row(latest, sha256, origin), from_kaggle=True)
     if latest is None or latest.status == "pending":
         why = f" (last problem: {problem})" if problem else ""
         print(f"notice: Kaggle has not scored ref {ref} within {args.wait:g} s{why}; it is recorded as pending: "
@@ -249,13 +241,13 @@ def run(args) -> int:
     if latest.status == "error":
         raise PipelineError(f"Kaggle could not score submission ref {ref}: "
                             f"{latest.error_description or 'no reason given'}; recorded with status error")
-    entries = ledger.read(paths.SUBMISSION_HISTORY)
-    index = best_index([ledger.Submission.of(entry) for entry in entries])  # as the scores table marks it
-    best = entries[index] if index is not None else None
+    rows = ledger.read(paths.SUBMISSION_HISTORY)
+    index = best_index(rows)  # as the scores table marks it
+    best = rows[index] if index is not None else None
     private = f", private score {latest.private_score}" if latest.private_score else ""
     print(f"public score {latest.public_score}{private} (ref {ref})")
     if best is not None and best.ref != str(ref):
-        print(f"your best public score so far: {best.public_score} (ref {best.ref}, {best.submitted_at[:10]})")
+        print(f"your best public score so far: {best.public_score:.5f} (ref {best.ref}, {best.submitted_at[:10]})")
     elif best is not None:
         print("this is your best public score so far")
     return 0

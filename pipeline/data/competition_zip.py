@@ -9,7 +9,6 @@ naming the zip and the member: never a traceback, and never more than the size l
 
 from __future__ import annotations
 
-import os
 import zipfile
 import zlib
 from collections import Counter
@@ -17,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
+from pipeline.core.env_settings import positive_number
 from pipeline.core.errors import PipelineError
 from pipeline.core.zip_files import write_zip
 
@@ -34,16 +34,8 @@ COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zip
 
 
 def max_member_bytes() -> int:
-    raw = os.environ.get(MAX_MEMBER_MB_ENV, "").strip()
-    if not raw:
-        return MAX_MEMBER_MB_DEFAULT << 20
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise PipelineError(f"{MAX_MEMBER_MB_ENV} must be a whole number of megabytes > 0, got {raw!r}")
-    return value << 20
+    """The most bytes one member may inflate to: DIGIT_PIPELINE_MAX_MEMBER_MB megabytes, else 1024."""
+    return positive_number(MAX_MEMBER_MB_ENV, MAX_MEMBER_MB_DEFAULT, kind=int, unit="megabytes") << 20
 
 
 def _too_big(path: Path, name: str, found: str, limit: int) -> PipelineError:

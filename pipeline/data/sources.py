@@ -68,11 +68,11 @@ def fetch(params: FetchParams, zip_path: Path, solution_path: Path, source_path:
             check_competition_zip(candidate)
         write_bytes(zip_path, data)
     elif kind == "kaggle":
-        from pipeline.kaggle import api as kaggle_api
+        from pipeline.kaggle.session import download_competition
 
         origin = params.competition
         with tempfile.TemporaryDirectory(dir=zip_path.parent) as tmp:
-            downloaded = kaggle_api.download_competition(params.competition, Path(tmp))
+            downloaded = download_competition(params.competition, Path(tmp))
             check_competition_zip(downloaded)
             shutil.move(str(downloaded), zip_path)  # same filesystem: an atomic rename
     else:

@@ -27,6 +27,16 @@ class KaggleError(PipelineError):
         self.status, self.transient, self.retry_after, self.timed_out = status, transient, retry_after, timed_out
 
 
+class UploadUncertain(KaggleError):
+    """The upload call failed in a way that may have reached Kaggle: check the list before anything else."""
+
+
+def no_answer(action: str, timeout: float) -> KaggleError:
+    """The error for a call that got no answer within ``timeout`` seconds."""
+    return KaggleError(f"Kaggle did not answer within {timeout:g} s while {action}: check your connection or try "
+                       f"later (DIGIT_PIPELINE_KAGGLE_TIMEOUT sets this limit)", timed_out=True)
+
+
 def competition_url(competition: str) -> str:
     return f"https://www.kaggle.com/competitions/{competition}"
 

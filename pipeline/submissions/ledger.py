@@ -17,7 +17,6 @@ import contextlib
 import csv
 import io
 import math
-import os
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -25,6 +24,7 @@ from typing import Callable, Iterable, Iterator
 from filelock import FileLock, Timeout
 
 from pipeline.core.atomic import write_text
+from pipeline.core.env_settings import positive_number
 from pipeline.core.errors import PipelineError
 
 HEADER = ("submitted_at", "ref", "message", "status", "public_score", "private_score", "file_sha256",
@@ -36,23 +36,27 @@ CONFLICT_MARKERS = ("<<<<<<<", "=======", ">>>>>>>")
 
 
 @dataclass(frozen=True)
-class Entry:
-    submitted_at: str
+class Submission:
+    """One row of the ledger: a Kaggle submission, as Kaggle scored it and as this project made it.
+
+    Scores and the validation accuracy are numbers, None where none is known (an empty cell).
+    """
+    submitted_at: str  # ISO 8601 UTC, as Kaggle gives it
     ref: str
     message: str = ""
-    status: str = ""
-    public_score: str = ""
-    private_score: str = ""
+    status: str = ""  # pending | complete | error
+    public_score: float | None = None
+    private_score: float | None = None
     file_sha256: str = ""
     git_commit: str = ""
     params_digest: str = ""
-    validation_accuracy: str = ""
+    validation_accuracy: float | None = None
 
     def sort_key(self) -> tuple:
         return (self.submitted_at, int(self.ref) if self.ref.isdigit() else 0, self.ref)
 
 
-assert tuple(f.name for f in fields(Entry)) == HEADER
+assert tuple(f.name for f in fields(Submission)) == HEADER
 
 
 @dataclass(frozen=True)
@@ -61,9 +65,13 @@ class Changes:
     updated: int = 0
 
 
+def _known(value) -> bool:
+    return value is not None and value != ""
+
+
 # -- reading and writing -----------------------------------------------------------------------
 
-def parse(text: str, name: str) -> list[Entry]:
+def parse(text: str, name: str) -> list[Submission]:
     """The ledger's rows, checked; rows that share a ref (e.g. after a git merge) are combined."""
     text = text.removeprefix("\ufeff")  # a byte-order mark, as some spreadsheet programs save
     if not text.strip():
@@ -77,52 +85,62 @@ def parse(text: str, name: str) -> list[Entry]:
     if header != HEADER:
         raise PipelineError(f"{name}, line 1: expected the header '{','.join(HEADER)}', found '{','.join(header)}'; "
                             f"restore it with: git checkout -- {name}")
-    by_ref: dict[str, Entry] = {}
+    by_ref: dict[str, Submission] = {}
     for number, cells in enumerate(reader, start=2):
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) != len(HEADER):
             raise PipelineError(f"{name}, line {number}: expected {len(HEADER)} fields, found {len(cells)}; "
                                 f"fix the row (a message with a comma must be in double quotes)")
-        entry = normalized(Entry(*cells))
-        _check(entry, name, number)
-        old = by_ref.get(entry.ref)
-        by_ref[entry.ref] = entry if old is None else replace(
-            old, **{k: v for k, v in asdict(entry).items() if v})  # the later row's known values win
-    return sorted(by_ref.values(), key=Entry.sort_key)
+        row = _row(cells, name, number)
+        old = by_ref.get(row.ref)
+        by_ref[row.ref] = row if old is None else replace(
+            old, **{k: v for k, v in asdict(row).items() if _known(v)})  # the later row's known values win
+    return sorted(by_ref.values(), key=Submission.sort_key)
 
 
-def _check(entry: Entry, name: str, line: int) -> None:
-    if not entry.ref.isdigit() or int(entry.ref) <= 0:
-        raise PipelineError(f"{name}, line {line}, column ref: expected a Kaggle submission number, found {entry.ref!r}")
+def _row(cells: list[str], name: str, line: int) -> Submission:
+    """The row of one CSV line's cells, checked: a positive ref, numbers (or empty cells) where numbers go."""
+    values = dict(zip(HEADER, (" ".join(cell.split()) for cell in cells)))
+    if not values["ref"].isdigit() or int(values["ref"]) <= 0:
+        raise PipelineError(f"{name}, line {line}, column ref: expected a Kaggle submission number, "
+                            f"found {values['ref']!r}")
     for column in NUMERIC_FIELDS:
-        cell = getattr(entry, column)
-        if not cell:
-            continue
+        cell = values[column]
         try:
-            ok = math.isfinite(float(cell))
+            number = float(cell) if cell else None
         except ValueError:
-            ok = False
-        if not ok:
+            number = math.nan
+        if number is not None and not math.isfinite(number):
             raise PipelineError(f"{name}, line {line}, column {column}: expected a number or an empty cell, "
                                 f"found {cell!r}")
+        values[column] = number
+    return Submission(**values)
 
 
-def normalized(entry: Entry) -> Entry:
-    """Cells stripped, and each on one line (a newline in a message would make the CSV hard to read)."""
-    return Entry(**{k: " ".join(str(v).split()) for k, v in asdict(entry).items()})
+def normalized(row: Submission) -> Submission:
+    """Text cells stripped, and each on one line (a newline in a message would make the CSV hard to read)."""
+    return replace(row, **{k: " ".join(v.split()) for k, v in asdict(row).items() if isinstance(v, str)})
 
 
-def render(entries: Iterable[Entry]) -> str:
+def _cell(value) -> str:
+    """A value as the ledger writes it: '' for None, a number in the shortest form that reads back exactly."""
+    if value is None:
+        return ""
+    return repr(float(value)) if isinstance(value, (int, float)) else str(value)
+
+
+def render(rows: Iterable[Submission]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
-    for entry in entries:
-        writer.writerow(asdict(normalized(entry)).values())
+    for row in rows:
+        writer.writerow(_cell(v) for v in asdict(normalized(row)).values())
     return out.getvalue()
 
 
-def read(path: str | Path) -> list[Entry]:
+def read(path: str | Path) -> list[Submission]:
+    """The ledger's rows, oldest first ([] when there is no ledger file)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -133,56 +151,38 @@ def read(path: str | Path) -> list[Entry]:
     return parse(text, str(path))
 
 
-@dataclass(frozen=True)
-class Submission:
-    """A ledger row as the tables and plots show it: scores as numbers, None where Kaggle gave none."""
-    submitted_at: str
-    status: str
-    public_score: float | None
-    private_score: float | None
-    validation_accuracy: float | None
-    ref: str = ""
-    message: str = ""
-    git_commit: str = ""
-
-    @classmethod
-    def of(cls, entry: Entry) -> "Submission":
-        number = lambda cell: float(cell) if cell else None  # noqa: E731  (cells were checked by parse)
-        return cls(entry.submitted_at, entry.status, number(entry.public_score), number(entry.private_score),
-                   number(entry.validation_accuracy), entry.ref, entry.message, entry.git_commit)
-
-
 def read_history(path: str | Path) -> list[Submission] | None:
     """The ledger's rows, oldest first, or None when there is no ledger file (nothing submitted)."""
     path = Path(path)
     if not path.exists():
         return None
-    return [Submission.of(entry) for entry in read(path)]
+    return read(path)
 
 
 # -- merging -----------------------------------------------------------------------------------
 
-def _combine(old: Entry, new: Entry, kaggle_wins: bool) -> Entry:
+def _combine(old: Submission, new: Submission, kaggle_wins: bool) -> Submission:
     """``old`` updated by ``new``: Kaggle's fields from ``new`` when ``kaggle_wins`` (else only to fill
     blanks), local fields only to fill blanks (once known, a file hash or commit does not change)."""
     values = {}
     for name in KAGGLE_FIELDS:
         mine, theirs = getattr(old, name), getattr(new, name)
         # Kaggle's word on a score stands even when it is "none"; a blank time or message is no news.
-        authoritative = kaggle_wins and (theirs or name in ("public_score", "private_score"))
-        values[name] = theirs if authoritative else (mine or theirs)
+        authoritative = kaggle_wins and (_known(theirs) or name in ("public_score", "private_score"))
+        values[name] = theirs if authoritative or not _known(mine) else mine
     for name in LOCAL_FIELDS:
-        values[name] = getattr(old, name) or getattr(new, name)
+        values[name] = getattr(old, name) if _known(getattr(old, name)) else getattr(new, name)
     return replace(old, **values)
 
 
-def merge(entries: list[Entry], updates: Iterable[Entry], from_kaggle: bool) -> tuple[list[Entry], Changes]:
-    """``entries`` with ``updates`` merged in by ref; rows absent from ``updates`` are kept as they are.
+def merge(rows: list[Submission], updates: Iterable[Submission], from_kaggle: bool
+          ) -> tuple[list[Submission], Changes]:
+    """``rows`` with ``updates`` merged in by ref; rows absent from ``updates`` are kept as they are.
 
     ``from_kaggle``: the updates are Kaggle's answer, which wins for time, message, status and
     scores. Otherwise (a row written just after an upload) they only fill in what is missing.
     """
-    by_ref = {entry.ref: entry for entry in entries}
+    by_ref = {row.ref: row for row in rows}
     added = updated = 0
     for update in updates:
         old = by_ref.get(update.ref)
@@ -194,21 +194,14 @@ def merge(entries: list[Entry], updates: Iterable[Entry], from_kaggle: bool) -> 
         if new != old:
             by_ref[update.ref] = new
             updated += 1
-    return sorted(by_ref.values(), key=Entry.sort_key), Changes(added, updated)
+    return sorted(by_ref.values(), key=Submission.sort_key), Changes(added, updated)
 
 
 # -- locking -----------------------------------------------------------------------------------
 
 def lock_timeout() -> float:
-    raw = os.environ.get("DIGIT_PIPELINE_LOCK_TIMEOUT", "").strip()
-    try:
-        value = float(raw) if raw else 30.0
-    except ValueError:
-        value = -1.0
-    if not (value > 0 and math.isfinite(value)):
-        raise PipelineError(f"environment variable DIGIT_PIPELINE_LOCK_TIMEOUT must be a number of seconds > 0, "
-                            f"got {raw!r}")
-    return value
+    """Seconds to wait for another process's lock: DIGIT_PIPELINE_LOCK_TIMEOUT, else 30."""
+    return positive_number("DIGIT_PIPELINE_LOCK_TIMEOUT", 30.0, unit="seconds")
 
 
 @contextlib.contextmanager
@@ -230,7 +223,7 @@ def locked(path: str | Path, timeout: float | None = None) -> Iterator[None]:
         lock.release()
 
 
-def update(path: str | Path, change: Callable[[list[Entry]], list[Entry]]) -> list[Entry]:
+def update(path: str | Path, change: Callable[[list[Submission]], list[Submission]]) -> list[Submission]:
     """Under the lock: read the ledger, apply ``change``, write the result atomically; return it.
 
     Refuses (and writes nothing) if ``change`` would drop a ref that was in the ledger.
@@ -238,7 +231,7 @@ def update(path: str | Path, change: Callable[[list[Entry]], list[Entry]]) -> li
     path = Path(path)
     with locked(path):
         before = read(path)
-        after = sorted((normalized(e) for e in change(list(before))), key=Entry.sort_key)
+        after = sorted((normalized(e) for e in change(list(before))), key=Submission.sort_key)
         lost = {e.ref for e in before} - {e.ref for e in after}
         if lost:
             raise AssertionError(f"a ledger update would drop refs {sorted(lost)}")  # a bug, never user input
@@ -250,13 +243,13 @@ def update(path: str | Path, change: Callable[[list[Entry]], list[Entry]]) -> li
         return after
 
 
-def upsert(path: str | Path, updates: Iterable[Entry], from_kaggle: bool) -> Changes:
+def upsert(path: str | Path, updates: Iterable[Submission], from_kaggle: bool) -> Changes:
     """Merge ``updates`` into the ledger at ``path`` (see ``merge``) and return what changed."""
     updates = list(updates)
     result: dict = {}
 
-    def change(entries: list[Entry]) -> list[Entry]:
-        merged, result["changes"] = merge(entries, updates, from_kaggle)
+    def change(rows: list[Submission]) -> list[Submission]:
+        merged, result["changes"] = merge(rows, updates, from_kaggle)
         return merged
 
     update(path, change)

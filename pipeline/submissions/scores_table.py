@@ -1,12 +1,13 @@
-"""The ``scores`` table and the user's place on the leaderboard, as plain text (no I/O here)."""
+"""The ``scores`` table and the user's place on the leaderboard, as plain text, and the ledger row of one of
+Kaggle's answers (no I/O here)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from typing import Iterable, Sequence
 
-from pipeline.kaggle.api import KaggleSubmission, LeaderboardEntry
-from pipeline.submissions.ledger import Entry, Submission
+from pipeline.kaggle.records import KaggleSubmission, LeaderboardEntry
+from pipeline.submissions.ledger import Submission
 from pipeline.submissions.provenance import Provenance
 
 MESSAGE_WIDTH = 48
@@ -14,13 +15,14 @@ MESSAGE_WIDTH = 48
 ROLLING_BOARD_DAYS = {"digit-recognizer": 60}
 
 
-def entry_of(sub: KaggleSubmission, sha256: str = "", origin: Provenance | None = None) -> Entry:
-    """A ledger row from Kaggle's answer about a submission, with the file's hash and provenance when known."""
+def ledger_row(sub: KaggleSubmission, sha256: str = "", origin: Provenance | None = None) -> Submission:
+    """The ledger's row for Kaggle's answer about a submission, with the file's hash and provenance when known."""
     origin = origin or Provenance()
-    return Entry(submitted_at=sub.date, ref=str(sub.ref), message=sub.description, status=sub.status,
-                 public_score=sub.public_score, private_score=sub.private_score, file_sha256=sha256,
-                 git_commit=origin.git_commit, params_digest=origin.params_digest,
-                 validation_accuracy=origin.validation_accuracy)
+    number = lambda text: float(text) if text else None  # noqa: E731  (Kaggle's scores: finite or '', see records)
+    return Submission(submitted_at=sub.date, ref=str(sub.ref), message=sub.description, status=sub.status,
+                      public_score=number(sub.public_score), private_score=number(sub.private_score),
+                      file_sha256=sha256, git_commit=origin.git_commit, params_digest=origin.params_digest,
+                      validation_accuracy=number(origin.validation_accuracy))
 
 
 def best_index(rows: Sequence[Submission]) -> int | None:
