@@ -104,7 +104,7 @@ def test_a_zip_with_its_files_in_a_subfolder_goes_from_repro_to_submit(tmp_path)
     fake = FakeKaggle(buffer.getvalue(), answer_key()).start()
     try:
         repo = copy_repo(tmp_path / "repo")
-        set_params(repo, fetch={"source": "kaggle"}, train={**FAST_TRAIN, "iterations": 4, "eval_every": 2},
+        set_params(repo, fetch={"source": "kaggle"}, train={**FAST_TRAIN, "max_iter": 4, "eval_every": 2},
                    predict={"tta_shift": 0})
         env = kaggle_env(fake, tmp_path / "home", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
         dvc(["repro", "predict"], repo, env)
