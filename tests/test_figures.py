@@ -127,6 +127,31 @@ def test_class_scores_bars(trained):
     assert heights == list(scores.precision) + list(scores.recall)
 
 
+def test_digits_each_drawn_whole_inside_a_visible_frame():
+    """Digits that reach the top edge of their 28x28 image: every pixel of each image is drawn, inside
+    the figure, and a grey line marks the image's edge, so a stroke ending there reads as the
+    image's edge, not as a figure cut off."""
+    images = np.zeros((10, 28, 28), dtype=np.uint8)
+    images[:, 0:6, 10:18] = 255  # ink in the top row
+    fig = figures.digits_figure(images.reshape(10, -1), columns=5)
+    _, image = rendered(fig)
+    assert image.size == (500, 200) and len(fig.axes) == 10
+    pixels = np.asarray(image.convert("L"), dtype=int)
+    for ax, digit in zip(fig.axes, images):
+        shown = ax.images[0]
+        assert np.array_equal(shown.get_array(), digit)
+        left, right, bottom, top = shown.get_extent()
+        assert (left, right, bottom, top) == (-0.5, 27.5, 27.5, -0.5)  # the whole 28x28 image
+        assert ax.get_xlim() == (left, right) and ax.get_ylim() == (bottom, top)  # and no more, no less
+        x0, y0, x1, y1 = shown.get_window_extent().extents
+        assert 0 <= x0 < x1 <= image.width and 0 <= y0 < y1 <= image.height
+        row = image.height - y0  # the image's bottom edge, a blank row of the digit, in PNG rows
+        edge = pixels[int(row) - 1:int(row) + 2, int(x0) + 3:int(x1) - 3]
+        assert edge.min(axis=0).max() < 230  # a grey line runs the whole width; blank paper is 255
+        inside = pixels[int(image.height - y1) + 3:int(row) - 3, int(x0) + 3:int(x0) + 8]
+        assert inside.min() == 255  # the blank left of the digit stays white: the line is only the edge
+
+
 def submission(day: int, public: float | None, validation: float | None, private: float | None = None):
     return Submission(f"2024-06-{day:02d}T10:00:00Z", "complete" if public else "pending", public, private,
                       validation)

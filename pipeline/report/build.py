@@ -83,7 +83,9 @@ def build_report(inputs: ReportInputs) -> dict[str, bytes]:
         sections.append(page.Section("augmented", "What the network was shown", page.image(
             pngs["augmented.png"], "Digits with the training augmentation applied",
             f"Validation digits, each with a fresh random draw of the augmentation training uses "
-            f"({inputs.augmentation}): every group of training images gets such a draw at every update.")))
+            f"({inputs.augmentation}): every group of training images gets such a draw at every update. "
+            f"Each grey frame is the edge of the 28x28 image the network reads; ink moved past it is "
+            f"lost, in training too.")))
 
     sections.append(page.Section("scores", "Score history", _history(inputs.history, pngs)))
 

@@ -32,6 +32,7 @@ STYLE = {
     "image.interpolation": "nearest",
 }
 TRAIN_COLOUR, VALIDATION_COLOUR, PUBLIC_COLOUR, PRIVATE_COLOUR = "#1f77b4", "#d62728", "#2ca02c", "#9467bd"
+FRAME_COLOUR = "#bbbbbb"
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -115,15 +116,21 @@ def mistakes_figure(images: np.ndarray, actual: Sequence, predicted: Sequence, c
             ax.imshow(np.asarray(images[k]).reshape(shape), cmap="gray_r", vmin=0, vmax=255)
             ax.set_title(f"true {actual[k]} → {predicted[k]}\n{confidence[k]:.0%} sure", fontsize=9,
                          color="#b00000")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            for spine in ax.spines.values():
-                spine.set(visible=True, color="#bbbbbb")
+            _frame(ax)
     return fig
 
 
-def _image_grid(images: Sequence[np.ndarray], columns: int, show) -> Figure:
-    """One small unframed panel per image, ``columns`` a row; ``show(ax, image)`` draws each."""
+def _frame(ax) -> None:
+    """No ticks, and a thin grey line on all four sides at the edge of the image."""
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set(visible=True, color=FRAME_COLOUR)
+
+
+def _image_grid(images: Sequence[np.ndarray], columns: int, show, framed: bool = False) -> Figure:
+    """One small panel per image, ``columns`` a row; ``show(ax, image)`` draws each, and ``framed``
+    outlines each image's edge."""
     count = len(images)
     rows = max(1, -(-count // columns))
     with matplotlib.rc_context(STYLE):
@@ -131,14 +138,21 @@ def _image_grid(images: Sequence[np.ndarray], columns: int, show) -> Figure:
         for k in range(count):
             ax = fig.add_subplot(rows, columns, k + 1)
             show(ax, images[k])
-            ax.axis("off")
+            if framed:
+                _frame(ax)
+            else:
+                ax.axis("off")
     return fig
 
 
 def digits_figure(images: np.ndarray, columns: int = 8, shape: tuple[int, int] = (28, 28)) -> Figure:
-    """A grid of digits (pixels 0-255), e.g. as the training augmentation shows them."""
+    """A grid of digits (pixels 0-255), e.g. as the training augmentation shows them.
+
+    Each panel is the whole image in a thin grey frame. A warped digit often reaches the edge of
+    its 28x28 image; without the frame, a stroke that ends there looks cut off by the figure.
+    """
     return _image_grid(images, columns, lambda ax, image: ax.imshow(
-        np.asarray(image).reshape(shape), cmap="gray_r", vmin=0, vmax=255))
+        np.asarray(image).reshape(shape), cmap="gray_r", vmin=0, vmax=255), framed=True)
 
 
 def weights_figure(images: np.ndarray, columns: int = 8) -> Figure:
