@@ -116,7 +116,7 @@ def test_first_layer_full_grid_is_square():
     assert len(fig.axes) == 64 and image.size == (800, 800)
 
 
-def test_class_scores_bars(trained):
+def test_class_scores_bars_are_error_rates_on_an_axis_from_zero(trained):
     model, validation = trained
     scores = analysis.class_scores(validation["y"], model.predict(validation["X"]), model.classes_)
     fig = figures.class_scores_figure(scores)
@@ -124,7 +124,25 @@ def test_class_scores_bars(trained):
     (ax,) = fig.axes
     assert image.size == (900, 400)
     heights = [p.get_height() for p in ax.patches]
-    assert heights == list(scores.precision) + list(scores.recall)
+    np.testing.assert_allclose(heights, list(1 - scores.precision) + list(1 - scores.recall))
+    low, high = ax.get_ylim()
+    assert low == 0 and high >= max(heights)
+    assert "error" in ax.get_ylabel()
+
+
+def test_class_scores_axis_starts_at_zero_when_every_score_is_high():
+    """Scores of 0.97-1.0 (a good model): the bars still stand on 0, not on a cut axis."""
+    actual = np.repeat(np.arange(10), 100)
+    predicted = actual.copy()
+    predicted[::37] = (predicted[::37] + 1) % 10  # 28 of 1,000 wrong
+    scores = analysis.class_scores(actual, predicted, np.arange(10))
+    assert scores.precision.min() > 0.96 and scores.recall.min() > 0.96
+    (ax,) = figures.class_scores_figure(scores).axes
+    assert ax.get_ylim()[0] == 0
+    assert max(p.get_height() for p in ax.patches) <= 0.04  # errors, not scores
+    perfect = analysis.class_scores(actual, actual, np.arange(10))
+    (ax,) = figures.class_scores_figure(perfect).axes
+    assert ax.get_ylim()[0] == 0 < ax.get_ylim()[1]
 
 
 def test_digits_each_drawn_whole_inside_a_visible_frame():

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import matplotlib
+import matplotlib.ticker
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -164,17 +165,27 @@ def weights_figure(images: np.ndarray, columns: int = 8) -> Figure:
 
 
 def class_scores_figure(scores: ClassScores) -> Figure:
-    """One panel: precision and recall bars for each digit."""
+    """One panel: each digit's error rates, 1 - precision and 1 - recall, as bars from 0.
+
+    Errors, not scores: every score of a good model lies near 1, so bars of scores either fill an
+    axis from 0 alike or stand on a cut axis that makes a 1 % difference look like a 10x one.
+    Bars of errors on an axis from 0 are as long as the errors, so their ratios read true.
+    """
     with matplotlib.rc_context(STYLE):
         fig = _figure(9, 4)
         ax = fig.subplots()
         x = np.arange(len(scores.classes))
-        ax.bar(x - 0.2, scores.precision, width=0.4, color=TRAIN_COLOUR, label="precision")
-        ax.bar(x + 0.2, scores.recall, width=0.4, color=VALIDATION_COLOUR, label="recall")
-        low = float(min(scores.precision.min(), scores.recall.min())) if len(x) else 0.0
-        ax.set_ylim(max(0.0, np.floor((low - 0.05) * 20) / 20), 1.0)
+        wrongly_called = 1.0 - np.asarray(scores.precision, dtype=np.float64)
+        missed = 1.0 - np.asarray(scores.recall, dtype=np.float64)
+        ax.bar(x - 0.2, wrongly_called, width=0.4, color=TRAIN_COLOUR,
+               label="1 − precision:\npredicted d, was not d")
+        ax.bar(x + 0.2, missed, width=0.4, color=VALIDATION_COLOUR, label="1 − recall:\nwas d, predicted not d")
+        high = float(max(wrongly_called.max(), missed.max())) if len(x) else 0.0
+        ax.set_ylim(0.0, min(1.0, high * 1.1) if high > 0 else 0.01)
+        ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
         ax.set_xticks(x, [str(c) for c in scores.classes])
-        ax.set(xlabel="digit", ylabel="score", title="Per-class precision and recall (validation)")
+        ax.set(xlabel="digit d", ylabel="error rate (lower is better)",
+               title="Per-class error rates (validation)")
         ax.grid(True, axis="y", alpha=0.3)
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     return fig
