@@ -17,7 +17,7 @@ from pipeline.model.model_file import load_model, save_model
 @parametrize_with_checks([DigitNetClassifier()])
 def test_scikit_learn_estimator_checks(estimator, check):
     # Every check of scikit-learn's suite runs, on the DEFAULT parameters (those of params.yaml:
-    # 512 wide, its iterations, shifts on 28 x 28 inputs); none is excluded. (check_array_api_input
+    # two hidden layers of 256, its iterations, warps on 28 x 28 inputs); none is excluded. (check_array_api_input
     # skips itself unless SCIPY_ARRAY_API is set: the network is NumPy-only by design.)
     check(estimator)
 

@@ -116,7 +116,7 @@ def test_first_layer_full_grid_is_square():
     assert len(fig.axes) == 64 and image.size == (800, 800)
 
 
-def test_class_scores_bars(trained):
+def test_class_scores_bars_are_error_rates_on_an_axis_from_zero(trained):
     model, validation = trained
     scores = analysis.class_scores(validation["y"], model.predict(validation["X"]), model.classes_)
     fig = figures.class_scores_figure(scores)
@@ -124,7 +124,50 @@ def test_class_scores_bars(trained):
     (ax,) = fig.axes
     assert image.size == (900, 400)
     heights = [p.get_height() for p in ax.patches]
-    assert heights == list(scores.precision) + list(scores.recall)
+    np.testing.assert_allclose(heights, list(1 - scores.precision) + list(1 - scores.recall))
+    low, high = ax.get_ylim()
+    assert low == 0 and high >= max(heights)
+    assert "error" in ax.get_ylabel()
+
+
+def test_class_scores_axis_starts_at_zero_when_every_score_is_high():
+    """Scores of 0.97-1.0 (a good model): the bars still stand on 0, not on a cut axis."""
+    actual = np.repeat(np.arange(10), 100)
+    predicted = actual.copy()
+    predicted[::37] = (predicted[::37] + 1) % 10  # 28 of 1,000 wrong
+    scores = analysis.class_scores(actual, predicted, np.arange(10))
+    assert scores.precision.min() > 0.96 and scores.recall.min() > 0.96
+    (ax,) = figures.class_scores_figure(scores).axes
+    assert ax.get_ylim()[0] == 0
+    assert max(p.get_height() for p in ax.patches) <= 0.04  # errors, not scores
+    perfect = analysis.class_scores(actual, actual, np.arange(10))
+    (ax,) = figures.class_scores_figure(perfect).axes
+    assert ax.get_ylim()[0] == 0 < ax.get_ylim()[1]
+
+
+def test_digits_each_drawn_whole_inside_a_visible_frame():
+    """Digits that reach the top edge of their 28x28 image: every pixel of each image is drawn, inside
+    the figure, and a grey line marks the image's edge, so a stroke ending there reads as the
+    image's edge, not as a figure cut off."""
+    images = np.zeros((10, 28, 28), dtype=np.uint8)
+    images[:, 0:6, 10:18] = 255  # ink in the top row
+    fig = figures.digits_figure(images.reshape(10, -1), columns=5)
+    _, image = rendered(fig)
+    assert image.size == (500, 200) and len(fig.axes) == 10
+    pixels = np.asarray(image.convert("L"), dtype=int)
+    for ax, digit in zip(fig.axes, images):
+        shown = ax.images[0]
+        assert np.array_equal(shown.get_array(), digit)
+        left, right, bottom, top = shown.get_extent()
+        assert (left, right, bottom, top) == (-0.5, 27.5, 27.5, -0.5)  # the whole 28x28 image
+        assert ax.get_xlim() == (left, right) and ax.get_ylim() == (bottom, top)  # and no more, no less
+        x0, y0, x1, y1 = shown.get_window_extent().extents
+        assert 0 <= x0 < x1 <= image.width and 0 <= y0 < y1 <= image.height
+        row = image.height - y0  # the image's bottom edge, a blank row of the digit, in PNG rows
+        edge = pixels[int(row) - 1:int(row) + 2, int(x0) + 3:int(x1) - 3]
+        assert edge.min(axis=0).max() < 230  # a grey line runs the whole width; blank paper is 255
+        inside = pixels[int(image.height - y1) + 3:int(row) - 3, int(x0) + 3:int(x0) + 8]
+        assert inside.min() == 255  # the blank left of the digit stays white: the line is only the edge
 
 
 def submission(day: int, public: float | None, validation: float | None, private: float | None = None):

@@ -1,6 +1,7 @@
 """Ours: the project's ``DigitNetClassifier`` exactly as the train stage builds it from params.yaml,
-predicting as the predict stage does (``predict.tta_shift``); or, as ``ours-previous``, the defaults
-this project shipped before weight-space warps, two hidden layers and test-time shifts."""
+predicting as the predict stage does (``predict.tta_shift``); or, as ``ours-previous``, the same
+estimator with ``PREVIOUS``'s params (one hidden layer, no weight-space warps) and no test-time
+shifts, so the table shows what warps, depth and test-time shifts add."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pipeline.model.tta import predict_shifted
 from pipeline.model.warps import ranges_of
 from pipeline.stages.train import build_model
 
-# The defaults before issue 12: one hidden layer, integer shifts only, one view per test digit.
+# ours-previous: one hidden layer of 512, whole-pixel shifts only (every warp 0); it predicts one view per test digit.
 PREVIOUS = {"hidden_layer_sizes": (512,), "learning_rate": 0.003, "max_iter": 1000, "augment_translate": 2,
             "augment_groups": 16, "augment_rotate_degrees": 0.0, "augment_scale": 0.0,
             "augment_shear_degrees": 0.0, "augment_elastic_alpha": 0.0}

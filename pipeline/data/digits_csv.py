@@ -9,18 +9,18 @@ Three passes, each taking only what it is sure of and handing everything else to
    ends at a separator; the low 4 bits of the 4 bytes before it (digits are 0..9, ``,`` and
    ``\n`` are 12 and 10) make a 16-bit key, and a 65,536-entry table maps every key to the
    field's value, or to "not regular" (empty field, more than 3 digits, over 255).
-2. The pandas C parser straight into uint8 (~1.2 s), for what the first pass declines. On
-   such files it decides exactly as this module always has (it takes ``0001`` as 1, lone
-   ``\r`` line ends, ...), so pass 1 changes speed only.
+2. The pandas C parser straight into uint8 (~1.2 s), for what the first pass declines. It is
+   the reference for what a file means (it takes ``0001`` as 1, lone ``\r`` line ends, ...):
+   pass 1 takes only files on which it gives the values pandas would, so it changes speed only.
 3. ``_diagnose``, when pandas fails too or the bytes are not digits, commas and line ends:
    a slow pass whose only job is to name the first bad line, column and value.
 
 The body is read and parsed in chunks of about ``CHUNK_BYTES`` of whole lines, straight into
 arrays sized from the file's length, so peak memory is the arrays plus one chunk, not the whole
-text plus the arrays (split at 10x the competition's rows needed 2.2 GB before). Each chunk goes
+text plus the arrays: memory follows the rows (``benchmarks/split_memory.py`` measures it). Each chunk goes
 through passes 1 and 2 on its own; that gives the same values as the whole file would, since
 both read a file line by line once its column count is fixed. The first chunk that neither
-pass takes is parsed as before together with everything after it (its line numbers offset
+pass takes goes through the passes again as one body with everything after it (its line numbers offset
 by the rows already read), so an error message is exactly what the whole file would give:
 pandas reports a later line with too many fields before an earlier bad cell, and the rest of
 the file is needed to see that. That costs memory only for a file that is refused. The header
@@ -244,8 +244,8 @@ def _in_file_frame(body: bytes, expected: tuple[str, ...], rows_before: int) -> 
 def _parse_with_pandas(body: bytes, columns: int) -> np.ndarray | None:
     """The (n, columns) uint8 values as pandas reads them, or None if it cannot.
 
-    Given more fields on its first line than names, pandas only warns and drops the extra ones
-    (the whole file once, a chunk now): that warning is a refusal."""
+    Given more fields on the first line of ``body`` (a chunk, or the rest of the file) than names,
+    pandas only warns and drops the extra ones: that warning is a refusal."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)

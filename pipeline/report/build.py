@@ -59,9 +59,11 @@ def build_report(inputs: ReportInputs) -> dict[str, bytes]:
     rows = [(str(c), f"{p:.3f}", f"{r:.3f}", f"{f:.3f}", int(s)) for c, p, r, f, s in
             zip(scores.classes, scores.precision, scores.recall, scores.f1, scores.support)]
     sections.append(page.Section("per-class", "Per-class precision and recall", page.image(
-        pngs["per_class.png"], "Precision and recall for each digit on the validation set",
-        "Precision: of the digits predicted as d, the share that were d. Recall: of the true d, "
-        "the share found.") + page.table(("digit", "precision", "recall", "F1", "support"), rows)))
+        pngs["per_class.png"], "Error rates (1 - precision, 1 - recall) for each digit on the validation set",
+        "The bars are errors, on an axis from 0, so their lengths compare truly. 1 - precision: of "
+        "the digits predicted as d, the share that were not d. 1 - recall: of the true d, the share "
+        "predicted as another digit. The table gives the scores.")
+        + page.table(("digit", "precision", "recall", "F1", "support"), rows)))
 
     mistakes = analysis.worst_mistakes(inputs.validation_proba, inputs.actual, inputs.classes, MISTAKES_SHOWN)
     pngs["mistakes.png"] = figures.png_bytes(figures.mistakes_figure(
@@ -83,7 +85,9 @@ def build_report(inputs: ReportInputs) -> dict[str, bytes]:
         sections.append(page.Section("augmented", "What the network was shown", page.image(
             pngs["augmented.png"], "Digits with the training augmentation applied",
             f"Validation digits, each with a fresh random draw of the augmentation training uses "
-            f"({inputs.augmentation}): every group of training images gets such a draw at every update.")))
+            f"({inputs.augmentation}): every group of training images gets such a draw at every update. "
+            f"Each grey frame is the edge of the 28x28 image the network reads; ink moved past it is "
+            f"lost, in training too.")))
 
     sections.append(page.Section("scores", "Score history", _history(inputs.history, pngs)))
 

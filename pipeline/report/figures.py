@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import matplotlib
+import matplotlib.ticker
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -32,6 +33,7 @@ STYLE = {
     "image.interpolation": "nearest",
 }
 TRAIN_COLOUR, VALIDATION_COLOUR, PUBLIC_COLOUR, PRIVATE_COLOUR = "#1f77b4", "#d62728", "#2ca02c", "#9467bd"
+FRAME_COLOUR = "#bbbbbb"
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -115,15 +117,21 @@ def mistakes_figure(images: np.ndarray, actual: Sequence, predicted: Sequence, c
             ax.imshow(np.asarray(images[k]).reshape(shape), cmap="gray_r", vmin=0, vmax=255)
             ax.set_title(f"true {actual[k]} → {predicted[k]}\n{confidence[k]:.0%} sure", fontsize=9,
                          color="#b00000")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            for spine in ax.spines.values():
-                spine.set(visible=True, color="#bbbbbb")
+            _frame(ax)
     return fig
 
 
-def _image_grid(images: Sequence[np.ndarray], columns: int, show) -> Figure:
-    """One small unframed panel per image, ``columns`` a row; ``show(ax, image)`` draws each."""
+def _frame(ax) -> None:
+    """No ticks, and a thin grey line on all four sides at the edge of the image."""
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set(visible=True, color=FRAME_COLOUR)
+
+
+def _image_grid(images: Sequence[np.ndarray], columns: int, show, framed: bool = False) -> Figure:
+    """One small panel per image, ``columns`` a row; ``show(ax, image)`` draws each, and ``framed``
+    outlines each image's edge."""
     count = len(images)
     rows = max(1, -(-count // columns))
     with matplotlib.rc_context(STYLE):
@@ -131,14 +139,21 @@ def _image_grid(images: Sequence[np.ndarray], columns: int, show) -> Figure:
         for k in range(count):
             ax = fig.add_subplot(rows, columns, k + 1)
             show(ax, images[k])
-            ax.axis("off")
+            if framed:
+                _frame(ax)
+            else:
+                ax.axis("off")
     return fig
 
 
 def digits_figure(images: np.ndarray, columns: int = 8, shape: tuple[int, int] = (28, 28)) -> Figure:
-    """A grid of digits (pixels 0-255), e.g. as the training augmentation shows them."""
+    """A grid of digits (pixels 0-255), e.g. as the training augmentation shows them.
+
+    Each panel is the whole image in a thin grey frame. A warped digit often reaches the edge of
+    its 28x28 image; without the frame, a stroke that ends there looks cut off by the figure.
+    """
     return _image_grid(images, columns, lambda ax, image: ax.imshow(
-        np.asarray(image).reshape(shape), cmap="gray_r", vmin=0, vmax=255))
+        np.asarray(image).reshape(shape), cmap="gray_r", vmin=0, vmax=255), framed=True)
 
 
 def weights_figure(images: np.ndarray, columns: int = 8) -> Figure:
@@ -150,17 +165,27 @@ def weights_figure(images: np.ndarray, columns: int = 8) -> Figure:
 
 
 def class_scores_figure(scores: ClassScores) -> Figure:
-    """One panel: precision and recall bars for each digit."""
+    """One panel: each digit's error rates, 1 - precision and 1 - recall, as bars from 0.
+
+    Errors, not scores: every score of a good model lies near 1, so bars of scores either fill an
+    axis from 0 alike or stand on a cut axis that makes a 1 % difference look like a 10x one.
+    Bars of errors on an axis from 0 are as long as the errors, so their ratios read true.
+    """
     with matplotlib.rc_context(STYLE):
         fig = _figure(9, 4)
         ax = fig.subplots()
         x = np.arange(len(scores.classes))
-        ax.bar(x - 0.2, scores.precision, width=0.4, color=TRAIN_COLOUR, label="precision")
-        ax.bar(x + 0.2, scores.recall, width=0.4, color=VALIDATION_COLOUR, label="recall")
-        low = float(min(scores.precision.min(), scores.recall.min())) if len(x) else 0.0
-        ax.set_ylim(max(0.0, np.floor((low - 0.05) * 20) / 20), 1.0)
+        wrongly_called = 1.0 - np.asarray(scores.precision, dtype=np.float64)
+        missed = 1.0 - np.asarray(scores.recall, dtype=np.float64)
+        ax.bar(x - 0.2, wrongly_called, width=0.4, color=TRAIN_COLOUR,
+               label="1 − precision:\npredicted d, was not d")
+        ax.bar(x + 0.2, missed, width=0.4, color=VALIDATION_COLOUR, label="1 − recall:\nwas d, predicted not d")
+        high = float(max(wrongly_called.max(), missed.max())) if len(x) else 0.0
+        ax.set_ylim(0.0, min(1.0, high * 1.1) if high > 0 else 0.01)
+        ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
         ax.set_xticks(x, [str(c) for c in scores.classes])
-        ax.set(xlabel="digit", ylabel="score", title="Per-class precision and recall (validation)")
+        ax.set(xlabel="digit d", ylabel="error rate (lower is better)",
+               title="Per-class error rates (validation)")
         ax.grid(True, axis="y", alpha=0.3)
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     return fig
