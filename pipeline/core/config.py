@@ -23,7 +23,7 @@ SCHEDULES = ("constant", "cosine", "step")
 POSITIVE = Interval(0, low_open=True)
 NOT_NEGATIVE = Interval(0)
 FRACTION = Interval(0, 1, high_open=True)
-# Keys that params.yaml files from before the estimator's names were adopted still carry.
+# Former names of keys: an error that meets one names the key that replaced it.
 RENAMED = {"iterations": "max_iter", "hidden_layers": "hidden_layer_sizes", "seed": "random_state",
            "beta1": "beta_1", "beta2": "beta_2", "augment_shift": "augment_translate"}
 

@@ -38,7 +38,7 @@ def forward_rowwise(layers: Layers, x: np.ndarray) -> np.ndarray:
 
     A stack of (1 x d) @ (d x width) products: the same call for a row alone as for a row among
     many, so a row's logits do not depend on the other rows of the batch, bit for bit. (One many-row
-    product is blocked by BLAS according to its shape, which moved a row's float64 logits by ~1e-15.)
+    product is blocked by BLAS according to its shape, which would move a row's float64 logits by ~1e-15.)
     """
     h = x[:, None, :]
     for i, (w, b) in enumerate(layers):
