@@ -187,7 +187,7 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
     def decision_function_logits(self, X) -> np.ndarray:
         """The output layer's logits, one column per class, computed in float64.
 
-        float32 products are blocked differently for different batch sizes, which moved a row's
+        float32 products are blocked differently for different batch sizes, which would move a row's
         probabilities by ~1e-7 with its batch. Each row also goes through its own product
         (``nn.forward_rowwise``), so its answer is the same, bit for bit, alone or in any batch.
         """
