@@ -46,6 +46,7 @@ BOUNDS = {
     "augment_elastic_sigma": ([TINY], [0.0, -1.0]),
     "random_state": ([0], [-1]),
     "eval_every": ([1], [0]),
+    "device": (["auto", "cpu", "gpu"], ["cuda", "GPU"]),
 }
 WRONG_TYPES = [("learning_rate", "fast"), ("max_iter", 1.5), ("max_iter", True), ("optimizer", 3),
                ("hidden_layer_sizes", "64"), ("hidden_layer_sizes", [8.5]), ("augment_scale", None)]

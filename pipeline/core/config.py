@@ -20,6 +20,7 @@ from pipeline.core.param_rules import Below, Interval, NotBlank, OneOf, Widths, 
 
 OPTIMIZERS = ("gd", "momentum", "adam")
 SCHEDULES = ("constant", "cosine", "step")
+DEVICES = ("auto", "cpu", "gpu")
 POSITIVE = Interval(0, low_open=True)
 NOT_NEGATIVE = Interval(0)
 FRACTION = Interval(0, 1, high_open=True)
@@ -66,6 +67,8 @@ class TrainParams:
     augment_elastic_sigma: float = rule(4.0, POSITIVE)  # smoothness of the elastic field, pixels
     random_state: int = rule(0, NOT_NEGATIVE)
     eval_every: int = rule(10, POSITIVE)  # validation accuracy every this many updates
+    # auto: the GPU when CuPy imports and sees a CUDA device, else the CPU (pipeline/model/devices.py)
+    device: str = rule("auto", OneOf(DEVICES))
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from pipeline.core.config import TrainParams
 from pipeline.core.param_rules import check_fields
-from pipeline.model import nn, warps
+from pipeline.model import devices, nn, warps
+from pipeline.model.device_batch import DeviceFullBatch
 from pipeline.model.full_batch import FullBatchGradient, auto_workers
 from pipeline.model.optim import Optimizer, learning_rate_at
 
@@ -57,7 +58,7 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
                  augment_groups=_D.augment_groups, augment_rotate_degrees=_D.augment_rotate_degrees,
                  augment_scale=_D.augment_scale, augment_shear_degrees=_D.augment_shear_degrees,
                  augment_elastic_alpha=_D.augment_elastic_alpha, augment_elastic_sigma=_D.augment_elastic_sigma,
-                 random_state=_D.random_state, eval_every=_D.eval_every, image_shape="auto"):
+                 random_state=_D.random_state, eval_every=_D.eval_every, device=_D.device, image_shape="auto"):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.optimizer = optimizer
         self.learning_rate = learning_rate
@@ -77,6 +78,7 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         self.augment_elastic_sigma = augment_elastic_sigma
         self.random_state = random_state
         self.eval_every = eval_every
+        self.device = device
         self.image_shape = image_shape
 
     @classmethod
@@ -98,6 +100,7 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         when evaluated, validation_loss and validation_accuracy).
         """
         p = self.checked_params()  # before any work: a bad value is one line, as from params.yaml
+        device = devices.resolve(p.device)  # device: gpu with no usable GPU stops here, in one line
         X, y = validate_data(self, X, y, dtype="numeric", ensure_min_samples=2)
         check_classification_targets(y)
         self.classes_, targets = np.unique(y, return_inverse=True)
@@ -105,48 +108,65 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"the classifier needs at least 2 classes in y; got 1 class: {self.classes_[0]!r}")
         largest = float(np.max(np.abs(X))) if X.size else 0.0
         self.input_scale_ = 1.0 / largest if largest > 0 and np.isfinite(largest) else 1.0
+        # Every random draw comes from this host generator, in the same order on either device, so
+        # a seed means the same initial weights and the same augmentation on the CPU and the GPU.
         rng = np.random.default_rng(p.random_state)
         order = rng.permutation(len(X))  # mixes classes across the augmentation groups
         x = np.multiply(X[order], self.input_scale_, dtype=DTYPE, casting="unsafe")
         targets = targets[order]
         sizes = [x.shape[1], *p.hidden_layer_sizes, len(self.classes_)]
-        self.layers_ = nn.he_init(rng, sizes, DTYPE)
+        host_layers = nn.he_init(rng, sizes, DTYPE)
         ranges = warps.ranges_of(p)
         self.image_shape_ = self.image_shape_for(x.shape[1]) if p.augment_translate > 0 or ranges.warping else None
         shifting = self.image_shape_ is not None
-        # Without shifts the groups are only units of work for the cores: one per worker thread.
-        groups = p.augment_groups if shifting else auto_workers(len(x), sizes)
-        engine = FullBatchGradient(x, targets, sizes, p.weight_decay, self.image_shape_, groups)
-        params = [w for layer in self.layers_ for w in layer]
+        self.device_ = devices.describe(device)
+        if device == "cpu":
+            # Without moves the groups are only units of work for the cores: one per worker thread.
+            groups = p.augment_groups if shifting else auto_workers(len(x), sizes)
+            engine = FullBatchGradient(x, targets, sizes, p.weight_decay, self.image_shape_, groups)
+            layers = host_layers
+        else:  # the data and the weights go to the device once and stay there for the whole fit
+            xp = devices.module_for(device)
+            engine = DeviceFullBatch(xp.asarray(x), xp.asarray(targets), sizes, p.weight_decay, self.image_shape_,
+                                     p.augment_groups if shifting else 1)
+            layers = [(xp.asarray(w), xp.asarray(b)) for w, b in host_layers]
+        self.layers_ = layers  # the live weights (on the device during a GPU fit), for callbacks that predict
+        params = [w for layer in layers for w in layer]
         optimizer = Optimizer(p.optimizer, params, p.momentum, p.beta_1, p.beta_2)
         validation = None
         if eval_set is not None:
             x_val, y_val = eval_set
-            validation = (self._scaled(x_val), np.searchsorted(self.classes_, np.asarray(y_val)))
+            x_val = self._scaled(x_val)
+            validation = (x_val if device == "cpu" else engine.xp.asarray(x_val),
+                          np.searchsorted(self.classes_, np.asarray(y_val)))
         self.history_ = []
         start = time.perf_counter()
         # Divergence is caught below and reported with its iteration; NumPy's overflow warnings would only add noise.
-        with engine, engine.single_threaded_blas(), np.errstate(over="ignore", invalid="ignore"):
-            for step in range(p.max_iter):
-                shifts = group_warps = None
-                if shifting and ranges.warping:
-                    group_warps = warps.random_warps(rng, len(engine.groups), self.image_shape_, ranges, DTYPE)
-                elif shifting:
-                    shifts = rng.integers(-p.augment_translate, p.augment_translate + 1, size=(len(engine.groups), 2))
-                loss, accuracy, grads = engine(self.layers_, shifts, group_warps)
-                if not np.isfinite(loss):
-                    raise TrainingDiverged(
-                        f"training diverged at iteration {step + 1}: the loss is {loss} "
-                        f"(learning_rate {p.learning_rate} is probably too large)")
-                lr = learning_rate_at(step, p.learning_rate, p.max_iter, p.lr_schedule, p.warmup_iterations)
-                optimizer.step(params, [g for layer in grads for g in layer], lr)
-                record = {"iteration": step + 1, "loss": loss, "accuracy": accuracy, "learning_rate": lr}
-                if validation is not None and ((step + 1) % p.eval_every == 0 or step + 1 == p.max_iter):
-                    record.update(self._evaluate(*validation))
-                record["seconds"] = time.perf_counter() - start
-                self.history_.append(record)
-                if callback is not None:
-                    callback(record)
+        try:
+            with engine, engine.single_threaded_blas(), np.errstate(over="ignore", invalid="ignore"):
+                for step in range(p.max_iter):
+                    shifts = group_warps = None
+                    if shifting and ranges.warping:
+                        group_warps = warps.random_warps(rng, len(engine.groups), self.image_shape_, ranges, DTYPE)
+                    elif shifting:
+                        shifts = rng.integers(-p.augment_translate, p.augment_translate + 1,
+                                              size=(len(engine.groups), 2))
+                    loss, accuracy, grads = engine(layers, shifts, group_warps)
+                    if not np.isfinite(loss):
+                        raise TrainingDiverged(
+                            f"training diverged at iteration {step + 1}: the loss is {loss} "
+                            f"(learning_rate {p.learning_rate} is probably too large)")
+                    lr = learning_rate_at(step, p.learning_rate, p.max_iter, p.lr_schedule, p.warmup_iterations)
+                    optimizer.step(params, [g for layer in grads for g in layer], lr)
+                    record = {"iteration": step + 1, "loss": loss, "accuracy": accuracy, "learning_rate": lr}
+                    if validation is not None and ((step + 1) % p.eval_every == 0 or step + 1 == p.max_iter):
+                        record.update(self._evaluate(layers, *validation))
+                    record["seconds"] = time.perf_counter() - start
+                    self.history_.append(record)
+                    if callback is not None:
+                        callback(record)
+        finally:
+            self.layers_ = [(devices.to_numpy(w), devices.to_numpy(b)) for w, b in layers]  # the model is NumPy arrays
         self.n_iter_ = p.max_iter
         return self
 
@@ -178,8 +198,9 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, dtype="numeric", reset=False)
         return np.multiply(X, self.input_scale_, dtype=dtype, casting="unsafe")
 
-    def _evaluate(self, x_scaled: np.ndarray, targets: np.ndarray) -> dict:
-        logits = nn.forward(self.layers_, x_scaled)
+    @staticmethod
+    def _evaluate(layers, x_scaled, targets: np.ndarray) -> dict:
+        logits = devices.to_numpy(nn.forward(layers, x_scaled))
         return {"validation_loss": nn.cross_entropy(logits, targets),
                 "validation_accuracy": float(np.mean(logits.argmax(axis=1) == targets))}
 
@@ -192,7 +213,8 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         (``nn.forward_rowwise``), so its answer is the same, bit for bit, alone or in any batch.
         """
         check_is_fitted(self)
-        layers = [(w.astype(np.float64), b.astype(np.float64)) for w, b in self.layers_]
+        layers = [(devices.to_numpy(w).astype(np.float64), devices.to_numpy(b).astype(np.float64))
+                  for w, b in self.layers_]
         return nn.forward_rowwise(layers, self._scaled(X, np.float64))
 
     def decision_function(self, X) -> np.ndarray:

@@ -13,6 +13,9 @@ from pipeline.core.errors import PipelineError
 from pipeline.model.estimator import DigitNetClassifier
 
 FORMAT = "digit-pipeline-model/1"
+# Estimator parameters saved under other names by earlier versions of this format.
+FORMER_NAMES = {"n_shift_groups": "augment_groups", "augment_shift": "augment_translate",
+                "beta1": "beta_1", "beta2": "beta_2"}
 
 
 def save_model(path: str | Path, model: DigitNetClassifier) -> None:
@@ -21,6 +24,7 @@ def save_model(path: str | Path, model: DigitNetClassifier) -> None:
         "sizes": [int(model.layers_[0][0].shape[0])] + [int(w.shape[1]) for w, _ in model.layers_],
         "input_scale": float(model.input_scale_),
         "params": _jsonable(model.get_params()),
+        "trained_on": getattr(model, "device_", "cpu"),  # cpu, or the GPU with CuPy's and CUDA's versions
     }
     arrays = {"meta": np.frombuffer(json.dumps(meta, sort_keys=True).encode(), dtype=np.uint8),
               "classes": np.asarray(model.classes_)}
@@ -38,7 +42,8 @@ def load_model(path: str | Path) -> DigitNetClassifier:
     if meta.get("format") != FORMAT:
         raise PipelineError(f"{path}: model format {meta.get('format')!r} is not {FORMAT!r}; retrain with dvc repro -f train")
     sizes = meta["sizes"]
-    model = DigitNetClassifier(**{k: tuple(v) if isinstance(v, list) else v for k, v in meta["params"].items()})
+    params = {FORMER_NAMES.get(k, k): tuple(v) if isinstance(v, list) else v for k, v in meta["params"].items()}
+    model = DigitNetClassifier(**params)
     layers = []
     for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         w, b = arrays.get(f"W{i}"), arrays.get(f"b{i}")
@@ -53,6 +58,7 @@ def load_model(path: str | Path) -> DigitNetClassifier:
     model.classes_ = arrays["classes"]
     model.input_scale_ = meta["input_scale"]
     model.n_features_in_ = sizes[0]
+    model.device_ = meta.get("trained_on", "cpu")
     return model
 
 

@@ -3,13 +3,18 @@
 ``layers`` is a list of (W, b) pairs: W of shape (fan_in, fan_out), b of shape (fan_out,). Every
 hidden layer is followed by ReLU; the last layer's output goes through softmax.
 
-The training loop's loss and gradients live in ``pipeline.model.full_batch``; these functions are the
-plain definitions (prediction, the report, and the tests' references).
+Each function works on the array module of its inputs (``numpy``, or ``cupy`` on a GPU). The CPU
+training loop (``pipeline.model.full_batch``) computes the same loss and gradients group by group on
+its own buffers; the device engine (``pipeline.model.device_batch``) uses ``forward_all``,
+``softmax_cross_entropy_sums`` and ``backward`` here over all rows at once. Prediction, the report and
+the tests' references use the rest.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from pipeline.model.devices import array_module
 
 Layers = list[tuple[np.ndarray, np.ndarray]]
 
@@ -23,14 +28,47 @@ def he_init(rng: np.random.Generator, sizes: list[int], dtype=np.float32) -> Lay
     return layers
 
 
-def forward(layers: Layers, x: np.ndarray) -> np.ndarray:
+def forward(layers: Layers, x):
     """Logits for inputs ``x`` (already scaled)."""
-    h = x
+    return forward_all(layers, x)[-1]
+
+
+def forward_all(layers: Layers, x) -> list:
+    """Every layer's output for inputs ``x``: ReLU applied to the hidden ones, the logits last."""
+    xp, h, out = array_module(x), x, []
     for i, (w, b) in enumerate(layers):
-        h = h @ w + b
+        h = h @ w
+        h += b
         if i < len(layers) - 1:
-            np.maximum(h, 0, out=h)
-    return h
+            xp.maximum(h, 0, out=h)
+        out.append(h)
+    return out
+
+
+def softmax_cross_entropy_sums(logits, targets, rows) -> tuple[float, int, object]:
+    """(summed cross-entropy in float64, count of right answers, softmax minus one-hot) for integer
+    ``targets`` (``rows``: ``arange(len(targets))``, on the same device). ``logits`` is overwritten."""
+    xp = array_module(logits)
+    correct = int(xp.count_nonzero(logits.argmax(axis=1) == targets))
+    logits -= logits.max(axis=1, keepdims=True)
+    delta = xp.exp(logits)
+    sums = delta.sum(axis=1, keepdims=True)
+    loss = xp.log(sums[:, 0].astype(xp.float64)).sum() - logits[rows, targets].astype(xp.float64).sum()
+    delta /= sums
+    delta[rows, targets] -= 1
+    return float(loss), correct, delta
+
+
+def backward(layers: Layers, x, acts: list, delta) -> Layers:
+    """Gradients (dW, db) of every layer from dLoss/dlogits ``delta``, the inputs ``x`` and ``forward_all``'s ``acts``."""
+    grads = [None] * len(layers)
+    for i in range(len(layers) - 1, -1, -1):
+        below = x if i == 0 else acts[i - 1]
+        grads[i] = (below.T @ delta, delta.sum(axis=0))
+        if i > 0:
+            delta = delta @ layers[i][0].T
+            delta *= below > 0  # ReLU passes the gradient only where it was active
+    return grads
 
 
 def forward_rowwise(layers: Layers, x: np.ndarray) -> np.ndarray:
@@ -48,23 +86,27 @@ def forward_rowwise(layers: Layers, x: np.ndarray) -> np.ndarray:
     return h[:, 0, :]
 
 
-def log_softmax(logits: np.ndarray) -> np.ndarray:
+def log_softmax(logits):
     """Numerically stable log-softmax over the last axis (finite for any finite logits)."""
+    xp = array_module(logits)
     shifted = logits - logits.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    return shifted - xp.log(xp.exp(shifted).sum(axis=-1, keepdims=True))
 
 
-def softmax(logits: np.ndarray) -> np.ndarray:
-    return np.exp(log_softmax(logits))
+def softmax(logits):
+    return array_module(logits).exp(log_softmax(logits))
 
 
-def cross_entropy(logits: np.ndarray, targets: np.ndarray) -> float:
+def cross_entropy(logits, targets) -> float:
     """Mean cross-entropy of integer ``targets`` under softmax(``logits``)."""
-    return float(-log_softmax(logits)[np.arange(len(targets)), targets].mean())
+    xp = array_module(logits)
+    return float(-log_softmax(logits)[xp.arange(len(targets)), targets].mean())
 
 
 def l2_penalty(layers: Layers, weight_decay: float) -> float:
-    return 0.5 * weight_decay * sum(float(np.vdot(w, w)) for w, _ in layers)
+    if not weight_decay:
+        return 0.0
+    return 0.5 * weight_decay * sum(float(array_module(w).vdot(w.ravel(), w.ravel())) for w, _ in layers)
 
 
 def shift_slices(shift: int, length: int) -> tuple[slice, slice]:

@@ -1,10 +1,12 @@
-"""Optimizers (gd, momentum, adam) that update parameter arrays in place, and learning-rate schedules."""
+"""Optimizers (gd, momentum, adam) that update parameter arrays in place, and learning-rate schedules.
+
+The state lives beside the parameters, in their array module (NumPy, or CuPy on a GPU)."""
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
+from pipeline.model.devices import array_module
 
 
 def learning_rate_at(step: int, base: float, total: int, schedule: str, warmup: int = 0) -> float:
@@ -24,16 +26,17 @@ def learning_rate_at(step: int, base: float, total: int, schedule: str, warmup: 
 class Optimizer:
     """Updates ``params`` in place from ``grads`` (lists of arrays of the same shapes)."""
 
-    def __init__(self, kind: str, params: list[np.ndarray], momentum: float = 0.9,
+    def __init__(self, kind: str, params: list, momentum: float = 0.9,
                  beta_1: float = 0.9, beta_2: float = 0.999, eps: float = 1e-8):
         if kind not in ("gd", "momentum", "adam"):
             raise ValueError(f"unknown optimizer {kind!r}")
         self.kind, self.momentum, self.beta_1, self.beta_2, self.eps = kind, momentum, beta_1, beta_2, eps
         self.t = 0
-        self.first = [np.zeros_like(p) for p in params] if kind != "gd" else []
-        self.second = [np.zeros_like(p) for p in params] if kind == "adam" else []
+        self.xp = xp = array_module(*params[:1])
+        self.first = [xp.zeros_like(p) for p in params] if kind != "gd" else []
+        self.second = [xp.zeros_like(p) for p in params] if kind == "adam" else []
 
-    def step(self, params: list[np.ndarray], grads: list[np.ndarray], lr: float) -> None:
+    def step(self, params: list, grads: list, lr: float) -> None:
         self.t += 1
         if self.kind == "gd":
             for p, g in zip(params, grads):
@@ -51,4 +54,4 @@ class Optimizer:
                 m += (1 - b1) * g
                 v *= b2
                 v += (1 - b2) * (g * g)
-                p -= step_size * m / (np.sqrt(v) + self.eps)
+                p -= step_size * m / (self.xp.sqrt(v) + self.eps)

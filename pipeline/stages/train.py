@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-from pipeline.model import nn
+from pipeline.model import devices, nn
 from pipeline.core import paths
 from pipeline.core.arrays_file import load_arrays
 from pipeline.core.config import TrainParams, load_params
@@ -27,6 +27,11 @@ def run(args) -> int:
     train = load_arrays(paths.TRAIN_ARRAYS, required=("X", "y"))
     validation = load_arrays(paths.VALIDATION_ARRAYS, required=("X", "y"))
     model = build_model(params)
+    try:
+        device = devices.describe(devices.resolve(params.device))
+    except devices.GpuUnavailable as exc:
+        raise PipelineError(str(exc)) from None
+    print(f"train: {params.max_iter} full-batch updates on {device} (train.device: {params.device})", flush=True)
     progress = Progress(params.max_iter, "train", unit="it")
     last = {}
 
@@ -55,6 +60,7 @@ def run(args) -> int:
         "validation_accuracy": float(np.mean(val_pred == validation["y"])),
         "validation_loss": nn.cross_entropy(val_logits, val_targets),
         "iterations": params.max_iter,
+        "device": model.device_,
         "train_seconds": round(seconds, 2),
         "seconds_per_iteration": round(seconds / params.max_iter, 4),
     }

@@ -1,0 +1,112 @@
+"""``DeviceFullBatch``: the loss and gradients over the whole training set, on any array module (the GPU engine).
+
+``FullBatchGradient`` (``full_batch.py``) is shaped for CPU caches and cores: groups of rows pass
+through the network one at a time, on worker threads, with the moves applied to the first layer's
+weights. A GPU wants the opposite: few, large operations, with the data and the weights staying in
+its memory for the whole fit. So this engine keeps the whole training set on the device, moves
+each group's images with a gather of their 4 source pixels (the warp's bilinear interpolation, or
+a whole-pixel shift, which is the same gather with weights 0 and 1), and runs every layer as one
+product over all rows.
+
+It computes the same function as ``FullBatchGradient``: moving the images, ``(x Tᵀ) W``, equals
+moving the weights, ``x (Tᵀ W)``, and the first layer's gradient ``(x Tᵀ)ᵀ δ`` equals ``T (xᵀ δ)``;
+only float32 rounding differs. Every step is deterministic on a GPU: products through cuBLAS,
+the gather reads without atomics and adds the 4 neighbours in a fixed order, and no sparse
+product is used (cuSPARSE's SpMM with a transposed operand is not run-to-run reproducible).
+
+The array module is the one of the inputs (``numpy`` or ``cupy``), so the tests run this very code
+with NumPy and compare it with the CPU engine and with finite differences.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+
+from pipeline.model import nn
+from pipeline.model.devices import array_module
+from pipeline.model.warps import interpolation_parts
+
+
+def shift_parts(shifts: np.ndarray, shape: tuple[int, int], dtype) -> tuple[np.ndarray, np.ndarray]:
+    """The gather of whole-pixel shifts: group g's image moved down ``shifts[g, 0]`` and right
+    ``shifts[g, 1]`` pixels, zero-filled, as ``interpolation_parts`` (weights exactly 0 or 1)."""
+    grid = np.indices(shape, dtype=np.float64).reshape(2, -1)
+    rows = grid[0][None, :] - np.asarray(shifts, np.float64)[:, 0:1]
+    cols = grid[1][None, :] - np.asarray(shifts, np.float64)[:, 1:2]
+    return interpolation_parts(shape, rows, cols, dtype)
+
+
+class DeviceFullBatch:
+    """Loss and gradients of the network over all of ``x``, computed where ``x`` lives.
+
+    Same arguments and call as ``FullBatchGradient``: ``x`` (n, d) scaled inputs and ``targets``
+    (n,) class indices, as arrays of the device's module; ``n_groups`` consecutive groups of rows,
+    each with its own shift or warp per call; ``layers`` of that module too.
+    """
+
+    def __init__(self, x, targets, sizes: list[int], weight_decay: float = 0.0,
+                 image_shape: tuple[int, int] | None = None, n_groups: int = 1):
+        self.xp = xp = array_module(x)
+        n, d = x.shape
+        if sizes[0] != d:
+            raise ValueError(f"first layer expects {sizes[0]} inputs, data has {d}")
+        if image_shape is not None and image_shape[0] * image_shape[1] != d:
+            raise ValueError(f"image_shape {image_shape} does not hold {d} features")
+        self.x, self.n, self.d = x, n, d
+        self.targets = xp.asarray(targets).astype(xp.int64)
+        self.rows = xp.arange(n)
+        self.weight_decay, self.image_shape = weight_decay, image_shape
+        bounds = np.linspace(0, n, min(n_groups, n) + 1).astype(int)
+        self.groups = [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
+        self.moved = None  # (n, d): every group's images as its move shows them, allocated on first use
+
+    def single_threaded_blas(self):
+        return contextlib.nullcontext()  # the device's products use the device, not the host's BLAS
+
+    def close(self) -> None:
+        self.moved = None
+
+    def __enter__(self) -> "DeviceFullBatch":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __call__(self, layers, shifts=None, warps=None) -> tuple[float, float, list]:
+        """Return (loss, accuracy, gradients) for ``layers``; ``shifts``/``warps`` as ``FullBatchGradient`` takes them."""
+        xp = self.xp
+        if shifts is not None and self.image_shape is None:
+            raise ValueError("shifts need an image_shape")
+        if warps is not None and (shifts is not None or len(warps) != len(self.groups)):
+            raise ValueError("warps: one per group, and not together with shifts")
+        inputs = self.x
+        if warps is not None:  # drawn on the host: 8 bytes per pixel and group go to the device
+            inputs = self._move(xp.asarray(warps.columns), xp.asarray(warps.weights, dtype=self.x.dtype))
+        elif shifts is not None:
+            columns, weights = shift_parts(shifts, self.image_shape, np.dtype(self.x.dtype))
+            inputs = self._move(xp.asarray(columns), xp.asarray(weights))
+        acts = nn.forward_all(layers, inputs)
+        loss_sum, correct, delta = nn.softmax_cross_entropy_sums(acts[-1], self.targets, self.rows)
+        delta *= 1.0 / self.n
+        grads = nn.backward(layers, inputs, acts, delta)
+        if self.weight_decay:
+            for (grad_w, _), (w, _) in zip(grads, layers):
+                grad_w += self.weight_decay * w
+        loss = loss_sum / self.n + nn.l2_penalty(layers, self.weight_decay)
+        return loss, correct / self.n, grads
+
+    def _move(self, columns, weights):
+        """Each group's images read through its gather: out[r, o] = Σ_k weights[g, 4o+k] x[r, columns[g, 4o+k]]."""
+        xp, d = self.xp, self.d
+        if self.moved is None:
+            self.moved = xp.empty_like(self.x)
+        for g, rows in enumerate(self.groups):
+            taken = xp.take(self.x[rows], columns[g], axis=1).reshape(rows.stop - rows.start, d, 4)
+            w = weights[g].reshape(d, 4)
+            out = self.moved[rows]
+            xp.multiply(taken[:, :, 0], w[:, 0], out=out)
+            for k in (1, 2, 3):  # the 4 neighbours added in a fixed order
+                out += taken[:, :, k] * w[:, k]
+        return self.moved
