@@ -50,7 +50,8 @@ def test_shift_parts_weights_are_exactly_zero_or_one():
     assert columns.shape == weights.shape == (2, 4 * SHAPE[0] * SHAPE[1])
 
 
-def cpu_and_device(sizes, n, moves, weight_decay=0.0, dtype=np.float32, seed=3):
+def cpu_and_device(sizes, n, moves, weight_decay=0.0, dtype=np.float32, seed=3, xp=np):
+    """The CPU engine's (loss, accuracy, grads) and the device engine's, the latter run on ``xp``'s arrays."""
     rng = np.random.default_rng(seed)
     x = rng.random((n, sizes[0])).astype(dtype)
     x[:, :3] = 0  # blank columns: the CPU engine drops them from its products, this one does not
@@ -63,18 +64,24 @@ def cpu_and_device(sizes, n, moves, weight_decay=0.0, dtype=np.float32, seed=3):
     } if moves == "warps" else {}
     with FullBatchGradient(x, targets, sizes, weight_decay, (8, 8), groups, workers=2) as cpu:
         expected = cpu(layers, **args)
-    got = DeviceFullBatch(x, targets, sizes, weight_decay, (8, 8), groups)(layers, **args)
-    return expected, got
+    on_device = [(xp.asarray(w), xp.asarray(b)) for w, b in layers]
+    loss, accuracy, grads = DeviceFullBatch(xp.asarray(x), xp.asarray(targets), sizes, weight_decay, (8, 8),
+                                            groups)(on_device, **args)
+    return expected, (loss, accuracy, [(devices.to_numpy(w), devices.to_numpy(b)) for w, b in grads])
 
 
-@pytest.mark.parametrize("moves", ["none", "shifts", "warps"])
-def test_the_same_loss_and_gradients_as_the_cpu_engine_in_float32(moves):
-    (loss, accuracy, grads), (d_loss, d_accuracy, d_grads) = cpu_and_device([64, 32, 16, 10], 200, moves, 0.01)
+def assert_same_as_cpu(moves, xp=np):
+    (loss, accuracy, grads), (d_loss, d_accuracy, d_grads) = cpu_and_device([64, 32, 16, 10], 200, moves, 0.01, xp=xp)
     assert d_loss == pytest.approx(loss, rel=1e-5) and d_accuracy == accuracy
     for (gw, gb), (dw, db) in zip(grads, d_grads):
         scale = np.abs(gw).max()
         np.testing.assert_allclose(dw, gw, rtol=0, atol=1e-5 * scale)
         np.testing.assert_allclose(db, gb, rtol=0, atol=1e-5 * np.abs(gb).max())
+
+
+@pytest.mark.parametrize("moves", ["none", "shifts", "warps"])
+def test_the_same_loss_and_gradients_as_the_cpu_engine_in_float32(moves):
+    assert_same_as_cpu(moves)
 
 
 @pytest.fixture
