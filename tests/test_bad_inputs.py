@@ -339,7 +339,7 @@ CASES = [
     Case("params-wrong-type", ["split"], params_case(train={"max_iter": "many"}), "params.yaml.train.max_iter must be an integer, got 'many'", (PREPARED,)),
     Case("params-negative-learning-rate", ["split"], params_case(train={"learning_rate": -0.1}), "params.yaml.train.learning_rate must be > 0, got -0.1", (PREPARED,)),
     Case("params-zero-iterations", ["split"], params_case(train={"max_iter": 0}), "params.yaml.train.max_iter must be > 0, got 0", (PREPARED,)),
-    Case("params-empty-hidden-layers", ["split"], params_case(train={"hidden_layer_sizes": []}), "params.yaml.train.hidden_layer_sizes must list at least one layer width", (PREPARED,)),
+    Case("params-empty-hidden-layers", ["split"], params_case(train={"hidden_layer_sizes": []}), "params.yaml.train.hidden_layer_sizes must list one or more layer widths, each > 0, got []", (PREPARED,)),
     Case("params-zero-augment-groups", ["split"], params_case(train={"augment_groups": 0}), "params.yaml.train.augment_groups must be > 0, got 0", (PREPARED,)),
     Case("params-validation-fraction", ["split"], params_case(split={"validation_fraction": 1.5}), "params.yaml.split.validation_fraction must be between 0 and 1 (exclusive), got 1.5", (PREPARED,)),
     # --- predict: the model file ----------------------------------------------------------------
