@@ -93,11 +93,9 @@ def run(data, settings, tracker):
     optimizer = optimizer_for(params, model.parameters())
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: learning_rate_at(
         step, 1.0, total, params.lr_schedule, params.warmup_iterations))
-    shift = params.augment_translate
-    shifter = Shifter(x, n_groups, shift) if shift and not warps.ranges_of(params).warping else None
-    warper = Warper(x, n_groups) if warps.ranges_of(params).warping else None
-    ranges = warps.WarpRanges(float(shift), params.augment_rotate_degrees, params.augment_scale,
-                              params.augment_shear_degrees, params.augment_elastic_alpha, params.augment_elastic_sigma)
+    shift, ranges = params.augment_translate, warps.ranges_of(params)
+    shifter = Shifter(x, n_groups, shift) if shift and not ranges.warping else None
+    warper = Warper(x, n_groups) if ranges.warping else None
 
     def score() -> float:
         with torch.no_grad():

@@ -26,6 +26,7 @@ import numpy as np
 
 from pipeline.model import nn
 from pipeline.model.devices import array_module
+from pipeline.model.full_batch import check_shapes, row_groups
 from pipeline.model.warps import interpolation_parts
 
 
@@ -50,16 +51,12 @@ class DeviceFullBatch:
                  image_shape: tuple[int, int] | None = None, n_groups: int = 1):
         self.xp = xp = array_module(x)
         n, d = x.shape
-        if sizes[0] != d:
-            raise ValueError(f"first layer expects {sizes[0]} inputs, data has {d}")
-        if image_shape is not None and image_shape[0] * image_shape[1] != d:
-            raise ValueError(f"image_shape {image_shape} does not hold {d} features")
+        check_shapes(d, sizes, image_shape)
         self.x, self.n, self.d = x, n, d
         self.targets = xp.asarray(targets).astype(xp.int64)
         self.rows = xp.arange(n)
         self.weight_decay, self.image_shape = weight_decay, image_shape
-        bounds = np.linspace(0, n, min(n_groups, n) + 1).astype(int)
-        self.groups = [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
+        self.groups = row_groups(n, n_groups)
         self.moved = None  # (n, d): every group's images as its move shows them, allocated on first use
 
     def single_threaded_blas(self):

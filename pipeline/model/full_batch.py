@@ -58,6 +58,20 @@ def available_cores(environ=os.environ) -> int:
     return cores
 
 
+def check_shapes(d: int, sizes: list[int], image_shape: tuple[int, int] | None) -> None:
+    """``d`` input features fit the first layer, and fold into ``image_shape`` when there is one."""
+    if sizes[0] != d:
+        raise ValueError(f"first layer expects {sizes[0]} inputs, data has {d}")
+    if image_shape is not None and image_shape[0] * image_shape[1] != d:
+        raise ValueError(f"image_shape {image_shape} does not hold {d} features")
+
+
+def row_groups(n: int, n_groups: int) -> list[slice]:
+    """``n`` rows cut into ``n_groups`` consecutive groups (fewer when there are fewer rows), sizes within one."""
+    bounds = np.linspace(0, n, min(n_groups, n) + 1).astype(int)
+    return [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
 class FullBatchGradient:
     """Loss and gradients of the network over all of ``x``, with every buffer allocated once.
 
@@ -72,18 +86,14 @@ class FullBatchGradient:
     def __init__(self, x: np.ndarray, targets: np.ndarray, sizes: list[int], weight_decay: float = 0.0,
                  image_shape: tuple[int, int] | None = None, n_groups: int = 1, workers: int | None = None):
         n, d = x.shape
-        if sizes[0] != d:
-            raise ValueError(f"first layer expects {sizes[0]} inputs, data has {d}")
-        if image_shape is not None and image_shape[0] * image_shape[1] != d:
-            raise ValueError(f"image_shape {image_shape} does not hold {d} features")
+        check_shapes(d, sizes, image_shape)
         self.n, self.weight_decay, self.image_shape = n, weight_decay, image_shape
         dtype, targets = x.dtype, np.asarray(targets, dtype=np.intp)
         # Only the columns that are non-zero somewhere take part in the products (see the module's docstring).
         used = np.flatnonzero(np.any(x != 0, axis=0))
         self.used = used if 0 < len(used) < d else None
         self.x = x if self.used is None else np.ascontiguousarray(x[:, used])
-        bounds = np.linspace(0, n, min(n_groups, n) + 1).astype(int)
-        self.groups = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
+        self.groups = row_groups(n, n_groups)
         self.local_targets = [(np.arange(g.stop - g.start), targets[g]) for g in self.groups]
         self.workers = max(1, min(workers or auto_workers(n, sizes), len(self.groups)))
         # Row-wise buffers, written group by group: post-ReLU outputs (then logits) and dLoss/dZ.
