@@ -18,7 +18,8 @@ from pipeline.model.model_file import load_model, save_model
 def test_scikit_learn_estimator_checks(estimator, check):
     # Every check of scikit-learn's suite runs, on the DEFAULT parameters (those of params.yaml:
     # two hidden layers of 256, its iterations, warps on 28 x 28 inputs); none is excluded. (check_array_api_input
-    # skips itself unless SCIPY_ARRAY_API is set: the network is NumPy-only by design.)
+    # skips itself unless SCIPY_ARRAY_API is set: the estimator takes NumPy input and picks its
+    # engine by its device parameter, not by the input's namespace.)
     check(estimator)
 
 
