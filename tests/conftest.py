@@ -32,3 +32,18 @@ def fake_kaggle():
 @pytest.fixture
 def project(tmp_path, fake_kaggle):
     return make_project(tmp_path / "project", fake_kaggle.zip_bytes)
+
+
+# A test that starts dvc or a browser and is not marked slow fails at that call (see slow_guard.py).
+import slow_guard  # noqa: E402
+
+slow_guard.install()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item):
+    slow_guard.current_test = None if item.get_closest_marker("slow") else item
+    try:
+        yield
+    finally:
+        slow_guard.current_test = None

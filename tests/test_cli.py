@@ -1,3 +1,4 @@
+import re
 import subprocess
 import sys
 
@@ -11,8 +12,27 @@ from pipeline.submissions.format import write_submission
 
 def test_help_lists_every_command():
     out = subprocess.run([sys.executable, "-m", "pipeline", "--help"], capture_output=True, text=True, check=True).stdout
-    for name in COMMANDS:
-        assert name in out
+    for name, (_, help_text) in COMMANDS.items():
+        # its own line in the list of commands: "score" is not found inside "scores" or "params: fetch.*"
+        assert re.search(rf"^ +{re.escape(name)} +{re.escape(help_text[:20])}", out, re.MULTILINE), (name, out)
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_each_command_has_its_own_help(name, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([name, "--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert re.match(rf"usage: python -m pipeline {re.escape(name)}( |\n)", out), out  # this command, not another
+    assert COMMANDS[name][1] in " ".join(out.split())  # its description, as the list of commands gives it
+
+
+@pytest.mark.parametrize("name", ["nosuch", "scor", "Score", ""])
+def test_an_unknown_command_fails(name, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([name])
+    assert exit_.value.code == 2
+    assert f"invalid choice: '{name}'" in capsys.readouterr().err
 
 
 def test_score_prints_accuracy(tmp_path, capsys):

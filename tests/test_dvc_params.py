@@ -17,6 +17,7 @@ from test_bad_inputs import params
 from pipeline.cli import main
 from pipeline.core import config
 
+pytestmark = pytest.mark.slow  # the fixture runs all five stages, training included: 3.6 s, once per xdist worker
 SECTIONS = {field.name: field.type for field in dataclasses.fields(config.Params)}
 
 

@@ -14,6 +14,7 @@ from pipeline.model.estimator import DigitNetClassifier, TrainingDiverged
 from pipeline.model.model_file import load_model, save_model
 
 
+@pytest.mark.slow  # every check trains the default network (2,400 Adam updates) once or more: 1.5 to 90 s each
 @parametrize_with_checks([DigitNetClassifier()])
 def test_scikit_learn_estimator_checks(estimator, check):
     # Every check of scikit-learn's suite runs, on the DEFAULT parameters (those of params.yaml:

@@ -52,6 +52,7 @@ BAD_CELLS = st.one_of(
 )
 
 
+@pytest.mark.slow  # 4 to 25 s: most examples are refused, and each refusal is diagnosed column by column
 @NO_SHRINK
 @given(digit_frames(), st.data(), BAD_CELLS)
 def test_any_single_corrupt_cell_is_caught_and_located(frame, data, bad):
@@ -66,6 +67,7 @@ def test_any_single_corrupt_cell_is_caught_and_located(frame, data, bad):
     assert f"train.csv, line {row + 2}, column {TRAIN_COLUMNS[column]}:" in str(err.value)
 
 
+@pytest.mark.slow  # 4 to 25 s: most examples are refused, and each refusal is diagnosed column by column
 @NO_SHRINK
 @given(digit_frames(), st.integers(10, 99))
 def test_any_label_outside_0_to_9_is_caught(frame, label):
@@ -142,6 +144,7 @@ def corrupted_csv(frame, edits) -> bytes:
     return bytes(data)
 
 
+@pytest.mark.slow  # 4 to 25 s: most examples are refused, and each refusal is diagnosed column by column
 @NO_SHRINK  # most examples end in _diagnose, twice
 @given(digit_frames(max_rows=4), EDITS, BLOCK_SIZES)
 def test_numpy_pass_and_pandas_agree_on_corrupted_files(frame, edits, block_bytes):
@@ -156,6 +159,7 @@ def test_numpy_pass_and_pandas_agree_on_corrupted_files(frame, edits, block_byte
 CHUNK_SIZES = st.sampled_from([1, 2000, 5000])  # a line per chunk, about one, about three
 
 
+@pytest.mark.slow  # 4 to 25 s: most examples are refused, and each refusal is diagnosed column by column
 @NO_SHRINK
 @given(formatted_csv(), digit_frames(max_rows=4), EDITS, CHUNK_SIZES)
 def test_the_body_read_in_chunks_says_what_it_says_in_one(frame, corrupted, edits, chunk_bytes):
