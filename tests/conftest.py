@@ -47,3 +47,11 @@ def pytest_runtest_protocol(item):
         yield
     finally:
         slow_guard.current_test = None
+
+
+def pytest_collection_modifyitems(items):
+    """A test that starts the fake Kaggle server (through its fixture) is slow: it runs the real kaggle
+    client against it, with its polls and retries, about a second a test."""
+    for item in items:
+        if "fake_kaggle" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
