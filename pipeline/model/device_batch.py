@@ -73,6 +73,12 @@ class DeviceFullBatch:
 
     def __call__(self, layers, shifts=None, warps=None) -> tuple[float, float, list]:
         """Return (loss, accuracy, gradients) for ``layers``; ``shifts``/``warps`` as ``FullBatchGradient`` takes them."""
+        loss, accuracy, grads = self.launch(layers, shifts, warps)
+        return float(loss), float(accuracy), grads
+
+    def launch(self, layers, shifts=None, warps=None) -> tuple:
+        """``__call__``'s work queued on the device, without waiting for it: the loss and the accuracy
+        come back as 0-d arrays of the device, so the host can draw the next update's moves meanwhile."""
         xp = self.xp
         if shifts is not None and self.image_shape is None:
             raise ValueError("shifts need an image_shape")

@@ -144,14 +144,24 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         # Divergence is caught below and reported with its iteration; NumPy's overflow warnings would only add noise.
         try:
             with engine, engine.single_threaded_blas(), np.errstate(over="ignore", invalid="ignore"):
-                for step in range(p.max_iter):
-                    shifts = group_warps = None
+                def draw() -> tuple:
+                    """One update's (shifts, warps), one per group, from the host generator."""
                     if shifting and ranges.warping:
-                        group_warps = warps.random_warps(rng, len(engine.groups), self.image_shape_, ranges, DTYPE)
-                    elif shifting:
-                        shifts = rng.integers(-p.augment_translate, p.augment_translate + 1,
-                                              size=(len(engine.groups), 2))
-                    loss, accuracy, grads = engine(layers, shifts, group_warps)
+                        return None, warps.random_warps(rng, len(engine.groups), self.image_shape_, ranges, DTYPE)
+                    if shifting:
+                        return rng.integers(-p.augment_translate, p.augment_translate + 1,
+                                            size=(len(engine.groups), 2)), None
+                    return None, None
+
+                # The device engine queues an update and returns at once; the next update's moves are
+                # drawn on the host while the device computes (the same draws, in the same order).
+                queue = getattr(engine, "launch", engine)
+                moves = draw()
+                for step in range(p.max_iter):
+                    loss, accuracy, grads = queue(layers, *moves)
+                    if step + 1 < p.max_iter:
+                        moves = draw()
+                    loss, accuracy = float(loss), float(accuracy)  # waits for the device
                     if not np.isfinite(loss):
                         raise TrainingDiverged(
                             f"training diverged at iteration {step + 1}: the loss is {loss} "

@@ -45,18 +45,19 @@ def forward_all(layers: Layers, x) -> list:
     return out
 
 
-def softmax_cross_entropy_sums(logits, targets, rows) -> tuple[float, int, object]:
+def softmax_cross_entropy_sums(logits, targets, rows) -> tuple:
     """(summed cross-entropy in float64, count of right answers, softmax minus one-hot) for integer
-    ``targets`` (``rows``: ``arange(len(targets))``, on the same device). ``logits`` is overwritten."""
+    ``targets`` (``rows``: ``arange(len(targets))``, on the same device). The sums are 0-d arrays of
+    the inputs' module, left on the device until the caller reads them. ``logits`` is overwritten."""
     xp = array_module(logits)
-    correct = int(xp.count_nonzero(logits.argmax(axis=1) == targets))
+    correct = xp.count_nonzero(logits.argmax(axis=1) == targets)
     logits -= logits.max(axis=1, keepdims=True)
     delta = xp.exp(logits)
     sums = delta.sum(axis=1, keepdims=True)
     loss = xp.log(sums[:, 0].astype(xp.float64)).sum() - logits[rows, targets].astype(xp.float64).sum()
     delta /= sums
     delta[rows, targets] -= 1
-    return float(loss), correct, delta
+    return loss, correct, delta
 
 
 def backward(layers: Layers, x, acts: list, delta) -> Layers:
