@@ -93,3 +93,13 @@ def test_params_that_already_ran_come_back_from_the_run_cache(repo):
     assert "Stage 'train' is cached - skipping run" in result.stdout, result.stdout
     assert "Stage 'predict' is cached - skipping run" in result.stdout, result.stdout
     assert snapshot(path) == good
+
+
+def test_a_failed_stage_puts_back_a_directory_output(repo):
+    """split's output is a folder (data/prepared): its files come back through DVC's listing of it."""
+    path, env = repo
+    before = {p.name: p.read_bytes() for p in (path / "data/prepared").iterdir()}
+    set_params(path, split={"validation_fraction": 1.5})
+    result = run(["dvc", "repro", "split"], path, env, check=False)
+    assert result.returncode != 0 and "split.validation_fraction must be between 0 and 1" in result.stderr
+    assert {p.name: p.read_bytes() for p in (path / "data/prepared").iterdir()} == before

@@ -26,7 +26,7 @@ import numpy as np
 
 from pipeline.model import nn
 from pipeline.model.devices import array_module
-from pipeline.model.full_batch import check_shapes, row_groups
+from pipeline.model.full_batch import check_moves, check_shapes, row_groups
 from pipeline.model.warps import interpolation_parts
 
 
@@ -80,10 +80,7 @@ class DeviceFullBatch:
         """``__call__``'s work queued on the device, without waiting for it: the loss and the accuracy
         come back as 0-d arrays of the device, so the host can draw the next update's moves meanwhile."""
         xp = self.xp
-        if shifts is not None and self.image_shape is None:
-            raise ValueError("shifts need an image_shape")
-        if warps is not None and (shifts is not None or len(warps) != len(self.groups)):
-            raise ValueError("warps: one per group, and not together with shifts")
+        check_moves(shifts, warps, self.image_shape, len(self.groups))
         inputs = self.x
         if warps is not None:  # drawn on the host: 8 bytes per pixel and group go to the device
             inputs = self._move(xp.asarray(warps.columns), xp.asarray(warps.weights, dtype=self.x.dtype))

@@ -17,7 +17,6 @@ from functools import lru_cache
 
 import numpy as np
 
-DEVICES = ("auto", "cpu", "gpu")
 INSTALL_HINT = ("pip install -e '.[gpu]' (CuPy for CUDA 12; on CUDA 11 pip install cupy-cuda11x); "
                 "Kaggle's GPU notebooks have CuPy already")
 # Set to any value, CuPy counts as absent: what a CPU-only machine sees, for tests and for

@@ -66,6 +66,14 @@ def check_shapes(d: int, sizes: list[int], image_shape: tuple[int, int] | None) 
         raise ValueError(f"image_shape {image_shape} does not hold {d} features")
 
 
+def check_moves(shifts, warps, image_shape, n_groups: int) -> None:
+    """A call's moves: shifts only for images, warps one per group, never both."""
+    if shifts is not None and image_shape is None:
+        raise ValueError("shifts need an image_shape")
+    if warps is not None and (shifts is not None or len(warps) != n_groups):
+        raise ValueError("warps: one per group, and not together with shifts")
+
+
 def row_groups(n: int, n_groups: int) -> list[slice]:
     """``n`` rows cut into ``n_groups`` consecutive groups (fewer when there are fewer rows), sizes within one."""
     bounds = np.linspace(0, n, min(n_groups, n) + 1).astype(int)
@@ -147,11 +155,8 @@ class FullBatchGradient:
         The group is trained on its images warped by T, through the first-layer weights T.T @ W,
         and its first-layer gradient is T @ (x.T @ delta).
         """
-        if shifts is not None and self.image_shape is None:
-            raise ValueError("shifts need an image_shape")
+        check_moves(shifts, warps, self.image_shape, len(self.groups))
         if warps is not None:
-            if shifts is not None or len(warps) != len(self.groups):
-                raise ValueError("warps: one matrix per group, and not together with shifts")
             move_of = lambda g: warps[g]  # noqa: E731
         else:
             move_of = (lambda g: None) if shifts is None else (lambda g: (int(shifts[g][0]), int(shifts[g][1])))
