@@ -20,6 +20,7 @@ COMMANDS = {
     "submit": ("pipeline.commands.submit", "upload a submission to Kaggle (quota checked), wait for its score, record it"),
     "scores": ("pipeline.commands.scores", "refresh the ledger from Kaggle; print scores, leaderboard position, plot"),
     "experiments": ("pipeline.commands.experiments", "DVC experiments: changed params beside validation and test accuracy"),
+    "tune": ("pipeline.commands.tune", "hyperparameter sweep on Optuna (tune.yaml's space), each trial a DVC experiment"),
 }
 STAGES = ("fetch", "split", "train", "predict", "report")  # the commands dvc.yaml runs
 

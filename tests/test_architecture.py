@@ -13,7 +13,7 @@ from pipeline.cli import COMMANDS
 
 # Lower layers first. A module may import its own package and any package of a lower rank;
 # packages of the same rank may not import each other.
-RANKS = {"core": 0, "kaggle": 1, "submissions": 2, "data": 3, "model": 3, "report": 4,
+RANKS = {"core": 0, "kaggle": 1, "submissions": 2, "data": 3, "model": 3, "tuning": 3, "report": 4,
          "stages": 5, "commands": 5, "": 6}  # "": pipeline/__init__, __main__, cli
 
 

@@ -30,3 +30,10 @@ SUBMISSION_HISTORY = SUBMISSIONS_DIR / "history.csv"  # the Kaggle ledger, git-t
 
 REPORTS_DIR = Path("reports")
 REPORT_PAGE = REPORTS_DIR / "index.html"
+
+# `python -m pipeline tune`: the search space (tracked), and a git-ignored folder for the study
+TUNE_SPACE = Path("tune.yaml")
+TUNE_DIR = Path("tune")
+TUNE_JOURNAL = TUNE_DIR / "journal.log"  # the default storage: Optuna's journal file
+TUNE_LOGS = TUNE_DIR / "logs"  # each trial's dvc output
+STUDY_EXPORT = TUNE_DIR / "study.json"  # the last study tune ran here, for the report

@@ -15,6 +15,7 @@ from pipeline.model.estimator import DigitNetClassifier, TrainingDiverged
 from pipeline.core.metrics_io import write_csv, write_json
 from pipeline.model.model_file import save_model
 from pipeline.core.progress import Progress
+from pipeline.tuning.trial_hook import TrialHook
 
 
 def build_model(params: TrainParams) -> DigitNetClassifier:
@@ -32,12 +33,15 @@ def run(args) -> int:
     except devices.GpuUnavailable as exc:
         raise PipelineError(str(exc)) from None
     print(f"train: {params.max_iter} full-batch updates on {device} (train.device: {params.device})", flush=True)
+    trial = TrialHook.from_env()  # a trial of `python -m pipeline tune`: report to it, stop if pruned
     progress = Progress(params.max_iter, "train", unit="it")
     last = {}
 
     def report(record: dict) -> None:
         if "validation_accuracy" in record:
             last["val_acc"] = record["validation_accuracy"]
+            if trial is not None:
+                trial(record["iteration"], params.max_iter, record["validation_accuracy"])
         progress.update(1, loss=record["loss"], acc=record["accuracy"], **last)
 
     start = time.perf_counter()

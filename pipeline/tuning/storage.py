@@ -1,0 +1,92 @@
+"""Where a study lives: Optuna's journal file on one machine, a database URL across several.
+
+``--storage`` takes a path (a journal file: several worker processes of one machine share it, with
+no server; Optuna advises against SQLite for that) or a database URL such as
+``postgresql://user:password@host/db`` (Optuna's RDB storage, with heartbeats so that a dead
+machine's trial is marked failed). A password is never printed: errors and tables show the URL
+with ``***`` in its place.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.core.env_settings import positive_number
+from pipeline.core.errors import PipelineError
+
+# A trial whose worker stops beating for GRACE seconds is marked failed by the next worker that starts
+# a trial (RDB storages only; on one machine a dead worker's process is found at once).
+HEARTBEAT_SECONDS = 20
+GRACE_SECONDS = 60
+
+
+def is_url(storage: str) -> bool:
+    return "://" in storage
+
+
+def shown(storage: str) -> str:
+    """The storage as it may be printed: a URL's password replaced by ``***``."""
+    if not is_url(storage):
+        return storage
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(storage).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy parses: hide everything between :// and @
+        scheme, _, rest = storage.partition("://")
+        return f"{scheme}://***@{rest.rpartition('@')[2]}" if "@" in rest else storage
+
+
+def _password(storage: str) -> str | None:
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(storage).password
+    except Exception:
+        return None
+
+
+def _reason(exc: BaseException, storage: str) -> str:
+    """The driver's first line, without the password should it quote the URL."""
+    text = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]
+    secret = _password(storage)
+    if secret:
+        text = text.replace(str(secret), "***")
+    return text.replace(storage, shown(storage))
+
+
+def open_storage(storage: str, heartbeat: int | None = None, grace: int | None = None,
+                 failed_trial_callback=None):
+    """The Optuna storage for ``storage`` (a journal path or a database URL), checked by connecting."""
+    import optuna
+
+    if not is_url(storage):
+        path = Path(storage)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            backend = optuna.storages.journal.JournalFileBackend(
+                str(path), lock_obj=optuna.storages.journal.JournalFileOpenLock(str(path)))
+            return optuna.storages.JournalStorage(backend)
+        except OSError as exc:
+            raise PipelineError(f"cannot open the study journal {path}: {exc.strerror or exc}") from None
+    where = shown(storage)
+    if storage.startswith("sqlite"):
+        raise PipelineError(f"--storage {where}: SQLite is not safe for parallel workers (Optuna's FAQ); use the "
+                            f"default journal file on one machine, or postgresql://... across machines")
+    try:
+        return optuna.storages.RDBStorage(
+            storage, engine_kwargs={"pool_pre_ping": True, "connect_args": _connect_args(storage)},
+            heartbeat_interval=heartbeat or HEARTBEAT_SECONDS, grace_period=grace or GRACE_SECONDS,
+            failed_trial_callback=failed_trial_callback)
+    except ImportError as exc:
+        raise PipelineError(f"cannot open the study storage {where}: its database driver is missing "
+                            f"({exc.name or exc}); pip install -e '.[postgres]'") from None
+    except Exception as exc:  # SQLAlchemy's OperationalError, ArgumentError, ...: one line
+        raise PipelineError(f"cannot open the study storage {where}: {_reason(exc, storage)}") from None
+
+
+def _connect_args(storage: str) -> dict:
+    """Give up on an unreachable server in seconds, not the driver's default minutes."""
+    if storage.startswith("postgresql"):
+        return {"connect_timeout": int(positive_number("DIGIT_PIPELINE_DB_CONNECT_TIMEOUT", 10, int, "seconds"))}
+    return {}

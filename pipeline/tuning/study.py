@@ -1,0 +1,229 @@
+"""A study: opened with the space it was made with, its dead workers' trials failed and retried, shown.
+
+Trial attributes the sweep keeps (Optuna user attrs):
+  ``experiment``  the trial's DVC experiment name (``<study>-<number>``)
+  ``worker``      ``host:pid:start`` of the process running it (``pipeline.tuning.workers``)
+  ``fail_reason`` one line, for a failed trial
+  ``pruned_at_percent``  the share of its updates done when it was pruned
+  ``retry_of`` / ``attempt``  a trial run again after its worker died or was interrupted
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from pipeline.core.errors import PipelineError
+from pipeline.tuning import workers
+from pipeline.tuning.space import TuneSettings
+from pipeline.tuning.storage import _reason
+
+SPACE_ATTR = "search_space"
+MAX_ATTEMPTS = 2  # a trial whose worker died is run once more, not forever
+
+
+def make_pruner(settings: TuneSettings):
+    import optuna
+
+    if settings.pruner == "none":
+        return optuna.pruners.NopPruner()
+    # Steps are the percent of a trial's updates done, so that runs of different lengths (and
+    # schedules, which follow the length) are compared at the same point of their schedule.
+    return optuna.pruners.MedianPruner(n_startup_trials=settings.startup_trials,
+                                       n_warmup_steps=settings.warmup_percent)
+
+
+def make_sampler(settings: TuneSettings, worker_index: int = 0):
+    import optuna
+
+    # Each worker of one command gets its own seed: the same seed would draw the same trials twice.
+    seed = None if settings.seed is None else settings.seed + worker_index
+    if settings.sampler == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    return optuna.samplers.TPESampler(seed=seed, constant_liar=True)
+
+
+def _space_difference(mine: str, theirs: str) -> str:
+    try:
+        a = {e["key"]: e for e in json.loads(mine)}
+        b = {e["key"]: e for e in json.loads(theirs)}
+    except (ValueError, TypeError, KeyError):
+        return "its space is unreadable"
+    differ = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+    return "they differ in " + ", ".join(differ)
+
+
+def open_study(storage, where: str, name: str, settings: TuneSettings, worker_index: int = 0):
+    """Create the study ``name``, or load it when its search space is the one in ``settings``."""
+    import optuna
+
+    try:
+        study = optuna.create_study(storage=storage, study_name=name, direction="maximize", load_if_exists=True,
+                                    sampler=make_sampler(settings, worker_index), pruner=make_pruner(settings))
+        recorded = study.user_attrs.get(SPACE_ATTR)
+        if recorded is None:
+            study.set_user_attr(SPACE_ATTR, settings.fingerprint())
+            recorded = settings.fingerprint()
+    except PipelineError:
+        raise
+    except Exception as exc:
+        raise PipelineError(f"cannot open study {name!r} in {where}: {_reason(exc, where)}") from None
+    if recorded != settings.fingerprint():
+        raise PipelineError(
+            f"study {name!r} in {where} was made with another search space than tune.yaml's "
+            f"({_space_difference(settings.fingerprint(), recorded)}); name a new study with --study, "
+            f"or put tune.yaml's space back")
+    if study.direction != optuna.study.StudyDirection.MAXIMIZE:
+        raise PipelineError(f"study {name!r} in {where} minimises; tune maximises validation accuracy: use --study")
+    return study
+
+
+def trial_id(study, number: int) -> int:
+    return study._storage.get_trial_id_from_study_id_trial_number(study._study_id, number)
+
+
+def retry(study, trial, reason: str) -> None:
+    """Queue ``trial``'s params again (its worker died, or Ctrl-C stopped it), up to MAX_ATTEMPTS runs."""
+    attempt = int(trial.user_attrs.get("attempt", 1))
+    if attempt < MAX_ATTEMPTS and trial.params:
+        study.enqueue_trial(trial.params, user_attrs={"retry_of": trial.number, "attempt": attempt + 1},
+                            skip_if_exists=False)
+
+
+def fail_running(study, trial, reason: str) -> bool:
+    """Mark a RUNNING trial of another process failed with ``reason``; False if someone else finished it."""
+    from optuna.exceptions import UpdateFinishedTrialError
+    from optuna.trial import TrialState
+
+    storage, tid = study._storage, trial_id(study, trial.number)
+    try:
+        storage.set_trial_user_attr(tid, "fail_reason", reason)
+        if not storage.set_trial_state_values(tid, TrialState.FAIL):
+            return False
+    except (UpdateFinishedTrialError, RuntimeError):
+        return False
+    return True
+
+
+def reap_dead_workers(study) -> list[int]:
+    """Fail (and queue again) the running trials whose worker, a process of this host, is gone."""
+    from optuna.trial import TrialState
+
+    reaped = []
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        worker = trial.user_attrs.get("worker")
+        if workers.alive(worker) is False:
+            pid = worker.rsplit(":", 2)[1]
+            if fail_running(study, trial, f"its worker (pid {pid}) died mid-trial"):
+                retry(study, trial, "worker died")
+                reaped.append(trial.number)
+    return reaped
+
+
+def after_heartbeat_timeout(study, trial) -> None:
+    """Optuna's callback for a trial whose worker stopped beating (another machine's, say): run it again."""
+    retry(study, trial, "no heartbeat")
+
+
+# -- showing it ---------------------------------------------------------------------------------------
+
+def fail_reason(trial) -> str:
+    reason = trial.user_attrs.get("fail_reason") or trial.system_attrs.get("fail_reason")
+    if reason:
+        return str(reason).strip().splitlines()[0]
+    return "its worker stopped beating (killed, or cut off from the storage)"
+
+
+def outcome(trial) -> str:
+    state = trial.state.name
+    if state == "COMPLETE":
+        return f"{100 * trial.value:.2f} %"
+    if state == "PRUNED":
+        at = trial.user_attrs.get("pruned_at_percent")
+        return f"pruned at {at} %" if at is not None else "pruned"
+    if state == "FAIL":
+        return "failed: " + fail_reason(trial)
+    return state.lower()
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+def table(study, width: int = 100) -> str:
+    """One line per trial: number, outcome, minutes, experiment, then its params wrapped under their
+    column; a failed trial's reason on a line of its own."""
+    import textwrap
+
+    head = f"{'trial':>5}  {'validation':<16}  {'min':>5}  {'experiment':<16}  "
+    lines = [head + "params"]
+    room = max(width - len(head), 24)
+    for trial in study.get_trials(deepcopy=False):
+        minutes = "" if trial.duration is None else f"{trial.duration.total_seconds() / 60:.1f}"
+        params = " ".join(f"{k}={_value(v)}" for k, v in trial.params.items())
+        said = outcome(trial)
+        start = f"{trial.number:>5}  {said.split(':')[0][:16]:<16}  {minutes:>5}  " \
+                f"{str(trial.user_attrs.get('experiment', ''))[:16]:<16}  "
+        wrapped = textwrap.wrap(params, room, break_on_hyphens=False) or [""]
+        lines.append((start + wrapped[0]).rstrip())
+        lines.extend(" " * len(head) + more for more in wrapped[1:])
+        if trial.state.name == "FAIL":
+            lines.extend(textwrap.wrap(f"why: {fail_reason(trial)}", max(width - 7, 24),
+                                       initial_indent=" " * 7, subsequent_indent=" " * 12))
+    return "\n".join(lines)
+
+
+def best(study):
+    from optuna.trial import TrialState
+
+    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    return max(done, key=lambda t: (t.value, -t.number)) if done else None
+
+
+def export(study, where: str) -> dict:
+    """The study as JSON-ready data (params, distributions, values, curves), for the report."""
+    from optuna.distributions import distribution_to_json
+
+    trials = []
+    for t in study.get_trials(deepcopy=False):
+        trials.append({
+            "number": t.number, "state": t.state.name,
+            "value": t.value if t.value is not None and math.isfinite(t.value) else None,
+            "params": t.params,
+            "distributions": {k: distribution_to_json(d) for k, d in t.distributions.items()},
+            "intermediate": {str(k): v for k, v in sorted(t.intermediate_values.items())},
+            "start": t.datetime_start.isoformat() if t.datetime_start else None,
+            "complete": t.datetime_complete.isoformat() if t.datetime_complete else None,
+            "user_attrs": {k: v for k, v in t.user_attrs.items()},
+        })
+    return {"study": study.study_name, "storage": where, "direction": "maximize", "trials": trials}
+
+
+def rebuild(exported: dict):
+    """An in-memory Optuna study holding ``export``'s trials (the report plots from it)."""
+    import datetime as dt
+
+    import optuna
+    from optuna.distributions import json_to_distribution
+    from optuna.trial import TrialState, create_trial
+
+    study = optuna.create_study(direction="maximize", study_name=exported.get("study"))
+    for t in exported.get("trials", []):
+        state = TrialState[t["state"]]
+        if state not in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL):
+            continue
+        frozen = create_trial(
+            state=state, value=t["value"] if state == TrialState.COMPLETE else None,
+            params=t["params"],
+            distributions={k: json_to_distribution(d) for k, d in t["distributions"].items()},
+            intermediate_values={int(k): v for k, v in t["intermediate"].items()},
+            user_attrs=t.get("user_attrs") or {})
+        if t.get("start"):
+            frozen.datetime_start = dt.datetime.fromisoformat(t["start"])
+        if t.get("complete"):
+            frozen.datetime_complete = dt.datetime.fromisoformat(t["complete"])
+        study.add_trial(frozen)
+    return study
