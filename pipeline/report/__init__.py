@@ -5,7 +5,9 @@
   first-layer weights as images.
 - ``figures``: one matplotlib figure per picture, rendered to deterministic PNG bytes.
 - ``page``: the HTML page with every image embedded as a data: URI.
+- ``study_figures``: the hyperparameter study ``tune`` exported, read and drawn with Optuna's plots.
 
-May import ``pipeline.core``, ``pipeline.submissions`` (the ledger's rows) and ``pipeline.model``;
+May import ``pipeline.core``, ``pipeline.submissions`` (the ledger's rows), ``pipeline.model`` and
+``pipeline.tuning`` (the study export's reader);
 never the stages or commands.
 """

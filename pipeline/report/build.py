@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pipeline.report import analysis, figures, page
+from pipeline.report import analysis, figures, page, study_figures
 from pipeline.submissions.ledger import Submission
 
 MISTAKES_SHOWN = 24
@@ -34,6 +34,7 @@ class ReportInputs:
     history: list[Submission] | None = None   # None: no ledger file
     augmented: np.ndarray | None = None       # (k, 784) digits as training augments them
     augmentation: str = ""                    # what was drawn, in words
+    study: dict | None = None                 # tune/study.json (pipeline.tuning.study.export); None: no study
 
 
 def build_report(inputs: ReportInputs) -> dict[str, bytes]:
@@ -88,6 +89,9 @@ def build_report(inputs: ReportInputs) -> dict[str, bytes]:
             f"({inputs.augmentation}): every group of training images gets such a draw at every update. "
             f"Each grey frame is the edge of the 28x28 image the network reads; ink moved past it is "
             f"lost, in training too.")))
+
+    if inputs.study is not None:
+        sections.append(page.Section("study", "Hyperparameter study", _study(inputs.study, pngs)))
 
     sections.append(page.Section("scores", "Score history", _history(inputs.history, pngs)))
 
@@ -156,3 +160,24 @@ def _history(history: list[Submission] | None, pngs: dict[str, bytes]) -> str:
                        "measured locally before each submission; gaps are submissions not scored yet.")
             + page.table(("submitted at", "ref", "status", "public", "private", "validation", "commit",
                           "message"), rows, "submissions/history.csv, newest first"))
+
+
+def _study(exported: dict, pngs: dict[str, bytes]) -> str:
+    pictures = study_figures.study_pictures(exported)
+    pngs.update(pictures.pngs)
+    parts = [page.paragraph(pictures.caption)]
+    if study_figures.HISTORY_PNG in pictures.pngs:
+        parts.append(page.image(
+            pictures.pngs[study_figures.HISTORY_PNG], "Validation accuracy of each complete trial and the best so far",
+            "Each complete trial's validation accuracy, by trial number, and the best one so far; pruned and "
+            "failed trials have no point."))
+    if study_figures.IMPORTANCES_PNG in pictures.pngs:
+        parts.append(page.image(
+            pictures.pngs[study_figures.IMPORTANCES_PNG], "Importance of each hyperparameter for validation accuracy",
+            "How much of the spread in validation accuracy each parameter accounts for (Optuna's PED-ANOVA "
+            "over the complete trials); the importances add up to 1."))
+    if pictures.note:
+        parts.append(page.paragraph(pictures.note, "note"))
+    parts.append(page.paragraph("From tune/study.json, written by python -m pipeline tune at the end of its "
+                                "run.", "note"))
+    return "".join(parts)

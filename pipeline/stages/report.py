@@ -1,4 +1,5 @@
-"""Stage ``report``: render reports/index.html and its PNGs from the model, metrics and ledger."""
+"""Stage ``report``: render reports/index.html and its PNGs from the model, metrics, ledger and, when
+``python -m pipeline tune`` left one, the hyperparameter study."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pipeline.core.config import load_params
 from pipeline.core.errors import PipelineError
 from pipeline.model.model_file import load_model
 from pipeline.report.build import ReportInputs, build_report
+from pipeline.report.study_figures import read_study_export
 from pipeline.submissions.ledger import read_history
 from pipeline.core.metrics_io import read_json_object
 from pipeline.report.tables import read_numeric_csv
@@ -50,7 +52,7 @@ def gather_inputs() -> ReportInputs:
         first_layer=first_layer, train_metrics=read_json_object(paths.TRAIN_METRICS),
         predict_metrics=read_json_object(paths.PREDICT_METRICS) if paths.PREDICT_METRICS.exists() else {},
         source=_optional_json(paths.RAW_SOURCE), params=_params_rows(params),
-        history=read_history(paths.SUBMISSION_HISTORY))
+        history=read_history(paths.SUBMISSION_HISTORY), study=read_study_export(paths.STUDY_EXPORT))
 
 
 def _optional_json(path) -> dict:
