@@ -55,3 +55,13 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "fake_kaggle" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory):
+    """A PostgreSQL server on 127.0.0.1 for this test process (see postgres_support.py)."""
+    from postgres_support import start_server
+
+    server = start_server(tmp_path_factory.mktemp("postgres"))
+    yield server
+    server.stop()

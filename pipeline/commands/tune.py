@@ -17,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from pipeline.core import paths
@@ -63,10 +64,12 @@ def add_arguments(parser) -> None:
 
 
 def _git_identity_set(root: Path) -> bool:
-    def get(key: str) -> str:
-        return subprocess.run(["git", "config", key], cwd=root, capture_output=True, text=True).stdout.strip()
+    """What DVC needs to commit an experiment: git's user.name and user.email, or git's variables."""
+    def get(key: str, variable: str) -> str:
+        return os.environ.get(variable) or subprocess.run(["git", "config", key], cwd=root, capture_output=True,
+                                                          text=True).stdout.strip()
 
-    return bool(get("user.name") and get("user.email"))
+    return bool(get("user.name", "GIT_AUTHOR_NAME") and get("user.email", "GIT_AUTHOR_EMAIL"))
 
 
 def _prepare_data(root: Path) -> None:
@@ -97,7 +100,8 @@ def work(settings: TuneSettings, name: str, storage: str, trials: int | None, ti
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     root = Path.cwd()
-    optuna_storage = open_storage(storage, failed_trial_callback=after_heartbeat_timeout)
+    optuna_storage = open_storage(storage, failed_trial_callback=after_heartbeat_timeout,
+                                  create_tables=label is None)  # a --workers N process: the command made them
     study = open_study(optuna_storage, shown(storage), name, settings, index)
     child_storage = storage if is_url(storage) else str(Path(storage).resolve())
     pruner = {"kind": settings.pruner, "startup_trials": settings.startup_trials,
@@ -172,24 +176,28 @@ def _spawn(count: int, args, storage: str, blas_threads: int) -> list[subprocess
 
 
 def _wait(processes: list[subprocess.Popen]) -> tuple[int, bool]:
-    """Wait for the workers; on Ctrl-C let each mark its trial (and pass the signal on if it missed it)."""
+    """Wait for the workers, saying at once when one dies (a killed one is reaped at once, so the others
+    see its pid gone); on Ctrl-C let each mark its trial, passing the signal on if it missed it."""
     interrupted = False
-    while True:
+    codes: dict[int, int] = {}
+    while len(codes) < len(processes):
         try:
-            codes = [p.wait() for p in processes]
-            break
+            for i, process in enumerate(processes):
+                if i not in codes and (code := process.poll()) is not None:
+                    codes[i] = code
+                    if code < 0:
+                        print(f"tune: worker {i} was killed (signal {-code}); its trial is marked failed and run "
+                              f"again by another worker, or by the next tune", file=sys.stderr, flush=True)
+            time.sleep(0.2)
         except KeyboardInterrupt:
             interrupted = True
-            for p in processes:
-                if p.poll() is None:
-                    p.send_signal(signal.SIGINT)
-    for i, code in enumerate(codes):
-        if code < 0:
-            print(f"tune: worker {i} was killed (signal {-code}); its trial is marked failed and run again by "
-                  f"another worker, or by the next tune", file=sys.stderr)
-    if interrupted or 130 in codes:
+            for process in processes:
+                if process.poll() is None:
+                    process.send_signal(signal.SIGINT)
+    if interrupted or 130 in codes.values():
         return 130, True
-    return (0 if all(c in (0,) or c < 0 for c in codes) else max(codes)), False
+    failed = [c for c in codes.values() if c > 0]
+    return (max(failed) if failed else 0), False
 
 
 def run(args) -> int:

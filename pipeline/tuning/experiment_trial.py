@@ -1,4 +1,4 @@
-"""One trial as one DVC experiment: ``dvc exp run --temp -n <study>-<number> -S ... predict``.
+"""One trial as one DVC experiment: ``dvc exp run --temp -n <study>-<number> -S ...``.
 
 Why ``dvc exp run --temp`` and not DVCLive's Optuna callback or ``dvc exp save``: the trial is then
 exactly what a user's own ``dvc exp run -S ...`` is (same stages, same run cache, same experiment
@@ -6,9 +6,9 @@ refs), so ``dvc exp show`` lists it, ``dvc exp apply <name>`` gives its params a
 ``dvc repro`` after it reproduces the same model bytes. Each run has its own temporary copy of the
 workspace, so several workers run side by side. DVCLive's callback does not work from inside a
 ``dvc.yaml`` stage (treeverse/dvclive#356), and ``dvc exp save`` needs a workspace per trial that we
-would have to build ourselves. The trial stops at ``predict``: the objective, validation accuracy
-with the submission's test-time views, is in ``metrics/predict.json``; ``dvc repro`` after
-``dvc exp apply`` renders the report.
+would have to build ourselves. The trial runs the whole pipeline, report included (seconds), so that
+``dvc exp apply`` finds every output of the experiment in the cache; the objective, validation
+accuracy with the submission's test-time views, is read from its ``metrics/predict.json``.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class Runner:
     def command(self, name: str, overrides: dict[str, Any]) -> list[str]:
         sets = [f"{k}={json.dumps(v, separators=(',', ':'))}" for k, v in overrides.items()]
         return [sys.executable, "-m", "dvc", "exp", "run", "--temp", "-n", name,
-                *[arg for s in sets for arg in ("-S", s)], "predict"]
+                *[arg for s in sets for arg in ("-S", s)]]
 
     def environment(self, number: int) -> dict[str, str]:
         env = dict(os.environ)

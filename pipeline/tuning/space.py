@@ -122,7 +122,8 @@ def _check_value(cls: type, name: str, value: object, where: str) -> object:
         raise InvalidParameter(f"{where} {words}") from None
 
 
-def _range(spec: dict, cls: type, name: str, where: str, integer: bool, check: bool = True) -> Range:
+def _range(spec: dict, cls: type, name: str, where: str, integer: bool, check: bool = True,
+           single_ok: bool = False) -> Range:
     _only(spec, ("low", "high", "log", "step"), where)
     for bound in ("low", "high"):
         if bound not in spec:
@@ -135,7 +136,7 @@ def _range(spec: dict, cls: type, name: str, where: str, integer: bool, check: b
         if check:
             _check_value(cls, name, value, f"{where}.{bound}")
     low, high = spec["low"], spec["high"]
-    if not low < high:
+    if not (low < high or (single_ok and low == high)):
         raise PipelineError(f"{where}: low ({low!r}) must be below high ({high!r}); for one value, set it in params.yaml")
     log = spec.get("log", False)
     if not isinstance(log, bool):
@@ -184,10 +185,13 @@ def _entry(key: object, spec: object, where_space: str) -> Entry:
         for part in ("depth", "width"):
             if part not in spec:
                 raise PipelineError(f"{where} needs both depth and width; {part} is missing")
-        depth = _range(_mapping(spec["depth"], f"{where}.depth"), cls, name, f"{where}.depth", True, check=False)
+        depth = _range(_mapping(spec["depth"], f"{where}.depth"), cls, name, f"{where}.depth", True, check=False,
+                       single_ok=True)  # a fixed depth with a drawn width is a fair question
         if depth.low < 1:
             raise PipelineError(f"{where}.depth.low must be at least 1 hidden layer, got {depth.low!r}")
-        width = _range(_mapping(spec["width"], f"{where}.width"), cls, name, f"{where}.width", True)
+        width = _range(_mapping(spec["width"], f"{where}.width"), cls, name, f"{where}.width", True, check=False)
+        if width.low < 1:
+            raise PipelineError(f"{where}.width.low must be at least 1 unit, got {width.low!r}")
         return Entry(str(key), depth=depth, width=width)
     if hint is str:
         raise PipelineError(f"{where}: {name} is a word; list its values as choices: [...]")

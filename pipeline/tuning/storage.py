@@ -9,6 +9,7 @@ with ``***`` in its place.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from pipeline.core.env_settings import positive_number
@@ -56,8 +57,11 @@ def _reason(exc: BaseException, storage: str) -> str:
 
 
 def open_storage(storage: str, heartbeat: int | None = None, grace: int | None = None,
-                 failed_trial_callback=None):
-    """The Optuna storage for ``storage`` (a journal path or a database URL), checked by connecting."""
+                 failed_trial_callback=None, create_tables: bool = True):
+    """The Optuna storage for ``storage`` (a journal path or a database URL), checked by connecting.
+
+    ``create_tables=False`` for the processes a sweep starts: the first process made the tables, and
+    several creating them at once collide in PostgreSQL's catalog."""
     import optuna
 
     if not is_url(storage):
@@ -74,10 +78,12 @@ def open_storage(storage: str, heartbeat: int | None = None, grace: int | None =
         raise PipelineError(f"--storage {where}: SQLite is not safe for parallel workers (Optuna's FAQ); use the "
                             f"default journal file on one machine, or postgresql://... across machines")
     try:
-        return optuna.storages.RDBStorage(
-            storage, engine_kwargs={"pool_pre_ping": True, "connect_args": _connect_args(storage)},
-            heartbeat_interval=heartbeat or HEARTBEAT_SECONDS, grace_period=grace or GRACE_SECONDS,
-            failed_trial_callback=failed_trial_callback)
+        with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna's words, and what we need
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.RDBStorage(
+                storage, engine_kwargs={"pool_pre_ping": True, "connect_args": _connect_args(storage)},
+                heartbeat_interval=heartbeat or HEARTBEAT_SECONDS, grace_period=grace or GRACE_SECONDS,
+                heartbeat_stale_trial_callback=failed_trial_callback, skip_table_creation=not create_tables)
     except ImportError as exc:
         raise PipelineError(f"cannot open the study storage {where}: its database driver is missing "
                             f"({exc.name or exc}); pip install -e '.[postgres]'") from None

@@ -3,7 +3,9 @@
 ``tune`` runs each trial as ``dvc exp run``, so the training happens in a stage process that DVC
 starts. ``tune`` hands that process its trial through the environment variable ``TRIAL_ENV`` (JSON:
 storage, study, trial number, pruner, the worker's pid); without it the train stage trains as usual.
-The step Optuna sees is the percent of the trial's updates done.
+The step Optuna sees is the percent of the trial's updates done, on a grid of ``GRID_PERCENT``: a
+pruner compares trials at the same step, so every trial must report the same steps, whatever its
+``max_iter`` and ``eval_every`` (the first check at or past each grid point reports it).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pipeline.core.errors import PipelineError
 from pipeline.tuning import workers
 
 TRIAL_ENV = "DIGIT_PIPELINE_TRIAL"
+GRID_PERCENT = 5
 
 
 class TrialStopped(PipelineError):
@@ -42,7 +45,7 @@ class TrialHook:
         pruner = make_pruner(TuneSettings(pruner=ctx["pruner"]["kind"],
                                           startup_trials=ctx["pruner"]["startup_trials"],
                                           warmup_percent=ctx["pruner"]["warmup_percent"]))
-        self.storage = open_storage(ctx["storage"])
+        self.storage = open_storage(ctx["storage"], create_tables=False)
         study = optuna.load_study(study_name=ctx["study"], storage=self.storage, pruner=pruner)
         self.trial_id = study._storage.get_trial_id_from_study_id_trial_number(study._study_id, self.number)
         self.trial = optuna.trial.Trial(study, self.trial_id)
@@ -58,7 +61,7 @@ class TrialHook:
 
         if not workers.pid_alive(self.worker_pid):
             raise TrialStopped(f"trial {self.number}: its tune worker (pid {self.worker_pid}) is gone; stopping")
-        step = 100 * iteration // max_iter
+        step = 100 * iteration // max_iter // GRID_PERCENT * GRID_PERCENT
         if step <= self.last_step:
             return
         self.last_step = step

@@ -19,15 +19,20 @@ def host() -> str:
     return os.environ.get(HOST_ENV) or socket.gethostname()
 
 
-def _start_time(pid: int) -> str:
-    """The process's start time from /proc (Linux), or "" where there is none to read."""
+def _stat(pid: int) -> list[str]:
+    """/proc/PID/stat's fields after the command name (Linux), or [] where there is none to read."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as handle:
             stat = handle.read().decode("ascii", "replace")
     except OSError:
-        return ""
+        return []
     # The command name (field 2) is in parentheses and may hold spaces: count fields after its ")".
-    fields = stat.rpartition(")")[2].split()
+    return stat.rpartition(")")[2].split()
+
+
+def _start_time(pid: int) -> str:
+    """The process's start time in clock ticks since boot, or "" where there is none to read."""
+    fields = _stat(pid)
     return fields[19] if len(fields) > 19 else ""
 
 
@@ -37,13 +42,15 @@ def this_worker() -> str:
 
 
 def pid_alive(pid: int) -> bool:
+    """Whether the process runs: a killed one its parent has not waited for yet (a zombie) does not."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # alive, another user's
         return True
-    return True
+    state = _stat(pid)[:1]
+    return state not in (["Z"], ["X"])
 
 
 def alive(worker: str | None) -> bool | None:

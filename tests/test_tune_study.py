@@ -1,0 +1,151 @@
+"""A study on a journal file: its space is kept, dead workers' trials are failed and queued again,
+the train stage's hook reports and prunes, the table and the export say what happened."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from pipeline.core.errors import PipelineError
+from pipeline.tuning import workers
+from pipeline.tuning.space import parse_settings
+from pipeline.tuning.storage import open_storage
+from pipeline.tuning.study import export, open_study, reap_dead_workers, rebuild, table
+from pipeline.tuning.trial_hook import TrialHook, TrialStopped, context
+
+SPACE = {"train.learning_rate": {"low": 0.001, "high": 0.01, "log": True}, "train.max_iter": {"low": 10, "high": 30}}
+SETTINGS = parse_settings({"space": SPACE, "pruner": {"startup_trials": 2, "warmup_percent": 10}})
+
+
+@pytest.fixture
+def journal(tmp_path):
+    return str(tmp_path / "tune" / "journal.log")
+
+
+def dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_a_study_keeps_the_space_it_was_made_with(journal):
+    open_study(open_storage(journal), journal, "s", SETTINGS)
+    open_study(open_storage(journal), journal, "s", SETTINGS)  # the same space: loads
+    other = parse_settings({"space": {**SPACE, "train.max_iter": {"low": 10, "high": 40}}})
+    with pytest.raises(PipelineError) as caught:
+        open_study(open_storage(journal), journal, "s", other)
+    message = str(caught.value)
+    assert "study 's' in " in message and "another search space" in message
+    assert "they differ in train.max_iter" in message and "--study" in message
+    open_study(open_storage(journal), journal, "t", other)  # another name is another study
+
+
+def test_a_dead_workers_trial_is_failed_with_its_reason_and_queued_again(journal):
+    study = open_study(open_storage(journal), journal, "s", SETTINGS)
+    dead, alive_, elsewhere = study.ask(), study.ask(), study.ask()
+    for trial in (dead, alive_, elsewhere):
+        SETTINGS.suggest(trial)
+    pid = dead_pid()
+    dead.set_user_attr("worker", f"{workers.host()}:{pid}:")
+    alive_.set_user_attr("worker", workers.this_worker())
+    elsewhere.set_user_attr("worker", f"another-machine:{pid}:1")
+
+    assert reap_dead_workers(study) == [dead.number]
+    trials = {t.number: t for t in study.get_trials()}
+    assert trials[dead.number].state == TrialState.FAIL
+    assert trials[dead.number].user_attrs["fail_reason"] == f"its worker (pid {pid}) died mid-trial"
+    assert trials[alive_.number].state == TrialState.RUNNING
+    assert trials[elsewhere.number].state == TrialState.RUNNING  # left to the storage's heartbeat
+    waiting = [t for t in study.get_trials() if t.state == TrialState.WAITING]
+    assert len(waiting) == 1 and waiting[0].user_attrs == {"retry_of": dead.number, "attempt": 2}
+    again = study.ask()  # the queued trial is the next one asked, with the dead one's params
+    assert SETTINGS.suggest(again) == SETTINGS.suggest(optuna.trial.FixedTrial(trials[dead.number].params))
+    assert reap_dead_workers(study) == []  # reaped once
+
+
+def test_a_retried_trial_whose_worker_dies_again_is_not_queued_a_third_time(journal):
+    study = open_study(open_storage(journal), journal, "s", SETTINGS)
+    trial = study.ask()
+    SETTINGS.suggest(trial)
+    trial.set_user_attr("attempt", 2)
+    trial.set_user_attr("worker", f"{workers.host()}:{dead_pid()}:")
+    assert reap_dead_workers(study) == [trial.number]
+    assert not [t for t in study.get_trials() if t.state == TrialState.WAITING]
+
+
+def test_a_reused_pid_is_not_taken_for_the_worker():
+    me = workers.this_worker()
+    assert workers.alive(me) is True
+    host, pid, start = me.rsplit(":", 2)
+    if not start:
+        pytest.skip("no /proc start times here")
+    assert workers.alive(f"{host}:{pid}:{int(start) + 1}") is False
+    assert workers.alive(None) is None and workers.alive("garbage") is None
+
+
+def hook_for(journal: str, study, trial, worker_pid: int | None = None) -> TrialHook:
+    pruner = {"kind": SETTINGS.pruner, "startup_trials": SETTINGS.startup_trials,
+              "warmup_percent": SETTINGS.warmup_percent}
+    return TrialHook(json.loads(context(journal, study.study_name, trial.number, pruner, worker_pid or os.getpid())))
+
+
+def test_the_hook_reports_percent_steps_and_prunes_a_trial_below_the_median(journal):
+    study = open_study(open_storage(journal), journal, "s", SETTINGS)
+    for value in (0.9, 0.92):  # two finished trials that were good at every step
+        trial = study.ask()
+        for step in range(0, 101, 5):
+            trial.report(value, step)
+        study.tell(trial, value)
+    ahead = study.ask()
+    hook_for(journal, study, ahead)(4, 40, 0.95)  # 10 %: above the median there, goes on
+    trial = study.ask()
+    hook = hook_for(journal, study, trial)
+    hook(1, 40, 0.1)  # 2 %: on the grid at 0 %, before the warmup (10 %): not pruned however low
+    hook(2, 40, 0.3)  # 5 %
+    hook(3, 40, 0.99)  # 7 %: the 5 % grid point is reported already, this is not
+    with pytest.raises(TrialStopped, match=r"trial 3 pruned at 25 % of its updates: validation accuracy 0.5000"):
+        hook(11, 40, 0.5)  # 27 %: the 25 % grid point, the best so far below the median there
+    frozen = study.get_trials()[-1]
+    assert frozen.intermediate_values == {0: 0.1, 5: 0.3, 25: 0.5}
+    assert study.get_trials()[2].intermediate_values == {10: 0.95}
+    assert frozen.user_attrs["pruned_at_percent"] == 25
+
+
+def test_the_hook_stops_when_its_worker_is_gone_or_the_trial_was_ended(journal):
+    study = open_study(open_storage(journal), journal, "s", SETTINGS)
+    trial = study.ask()
+    with pytest.raises(TrialStopped, match=r"its tune worker \(pid \d+\) is gone"):
+        hook_for(journal, study, trial, worker_pid=dead_pid())(1, 10, 0.5)
+    hook = hook_for(journal, study, trial)
+    study.tell(trial, state=TrialState.FAIL)
+    with pytest.raises(TrialStopped, match="was ended by another worker"):
+        hook(1, 10, 0.5)
+
+
+def test_the_table_says_why_a_trial_failed_and_the_export_rebuilds_the_study(journal):
+    study = open_study(open_storage(journal), journal, "s", SETTINGS)
+    good = study.ask()
+    SETTINGS.suggest(good)
+    good.set_user_attr("experiment", "s-0")
+    good.report(0.8, 50)
+    study.tell(good, 0.91)
+    bad = study.ask()
+    SETTINGS.suggest(bad)
+    bad.set_user_attr("fail_reason", "training diverged at iteration 3: the loss is nan")
+    study.tell(bad, state=TrialState.FAIL)
+    text = table(study, width=80)
+    assert "91.00 %" in text and "s-0" in text
+    assert "why: training diverged at iteration 3: the loss is nan" in text
+    assert all(len(line) <= 80 for line in text.splitlines()), text
+
+    data = json.loads(json.dumps(export(study, journal)))
+    again = rebuild(data)
+    assert [t.state for t in again.trials] == [TrialState.COMPLETE, TrialState.FAIL]
+    assert again.best_value == 0.91 and again.trials[0].intermediate_values == {50: 0.8}
+    assert again.trials[0].params == study.trials[0].params
