@@ -235,3 +235,36 @@ def test_a_wrong_password_or_an_unreachable_server_is_one_line_without_the_passw
         assert "password authentication failed" in lines[0] or "Connection refused" in lines[0]
         assert "not-the-password" not in result.stdout + result.stderr
         assert "s3cret-pw" not in result.stdout + result.stderr
+
+
+def test_another_machines_dead_worker_is_found_by_the_heartbeat_and_its_trial_run_again(tmp_path, postgres):
+    """Two "machines" (host names) on one PostgreSQL study: machine A's worker is killed mid-trial; its
+    process cannot be checked from B, so B's worker fails A's trial once its heartbeat is stale, and runs
+    the same params again."""
+    url = postgres.create_database("machines")
+    repo = copy_repo(tmp_path / "repo")
+    set_params(repo, train={**FAST, "max_iter": 100_000})
+    space = write_space(repo, "hb.yaml", {"train.learning_rate": {"low": 0.002, "high": 0.02, "log": True}},
+                        study="machines", pruner={"kind": "none"})
+    beats = {"DIGIT_PIPELINE_TUNE_HEARTBEAT_SECONDS": "1", "DIGIT_PIPELINE_TUNE_GRACE_SECONDS": "4"}
+    os.environ.update(beats)  # for start_tune's environment
+    try:
+        os.environ["DIGIT_PIPELINE_TUNE_HOST"] = "machine-a"
+        process, lines = start_tune(repo, "--space", space, "--storage", url, "--trials", "1")
+        trial = wait_for_running_trial(process, lines, lambda: optuna.load_study(study_name="machines", storage=url))
+        os.killpg(process.pid, signal.SIGKILL)  # the whole machine's sweep, dvc and training included
+        process.wait(timeout=30)
+        time.sleep(6)  # past the grace period: its last heartbeat is stale
+        os.environ["DIGIT_PIPELINE_TUNE_HOST"] = "machine-b"
+        set_params(repo, train={**FAST, "max_iter": 12})  # machine B's trials are short
+        result = tune(repo, "--space", space, "--storage", url, "--trials", "1")
+    finally:
+        for key in (*beats, "DIGIT_PIPELINE_TUNE_HOST"):
+            os.environ.pop(key, None)
+    trials = optuna.load_study(study_name="machines", storage=url).get_trials()
+    assert trials[trial.number].state == TrialState.FAIL, result.stdout
+    retried = [t for t in trials if t.user_attrs.get("retry_of") == trial.number]
+    assert len(retried) == 1 and retried[0].state == TrialState.COMPLETE, result.stdout
+    assert retried[0].params == trials[trial.number].params
+    assert retried[0].user_attrs["worker"].startswith("machine-b:")
+    assert "its worker stopped beating" in result.stdout

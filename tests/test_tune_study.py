@@ -47,7 +47,8 @@ def test_a_study_keeps_the_space_it_was_made_with(journal):
 
 
 def test_a_dead_workers_trial_is_failed_with_its_reason_and_queued_again(journal):
-    study = open_study(open_storage(journal), journal, "s", SETTINGS)
+    storage = open_storage(journal)
+    study = open_study(storage, journal, "s", SETTINGS)
     dead, alive_, elsewhere = study.ask(), study.ask(), study.ask()
     for trial in (dead, alive_, elsewhere):
         SETTINGS.suggest(trial)
@@ -56,7 +57,7 @@ def test_a_dead_workers_trial_is_failed_with_its_reason_and_queued_again(journal
     alive_.set_user_attr("worker", workers.this_worker())
     elsewhere.set_user_attr("worker", f"another-machine:{pid}:1")
 
-    assert reap_dead_workers(study) == [dead.number]
+    assert reap_dead_workers(study, storage) == [dead.number]
     trials = {t.number: t for t in study.get_trials()}
     assert trials[dead.number].state == TrialState.FAIL
     assert trials[dead.number].user_attrs["fail_reason"] == f"its worker (pid {pid}) died mid-trial"
@@ -66,16 +67,17 @@ def test_a_dead_workers_trial_is_failed_with_its_reason_and_queued_again(journal
     assert len(waiting) == 1 and waiting[0].user_attrs == {"retry_of": dead.number, "attempt": 2}
     again = study.ask()  # the queued trial is the next one asked, with the dead one's params
     assert SETTINGS.suggest(again) == SETTINGS.suggest(optuna.trial.FixedTrial(trials[dead.number].params))
-    assert reap_dead_workers(study) == []  # reaped once
+    assert reap_dead_workers(study, storage) == []  # reaped once
 
 
 def test_a_retried_trial_whose_worker_dies_again_is_not_queued_a_third_time(journal):
-    study = open_study(open_storage(journal), journal, "s", SETTINGS)
+    storage = open_storage(journal)
+    study = open_study(storage, journal, "s", SETTINGS)
     trial = study.ask()
     SETTINGS.suggest(trial)
     trial.set_user_attr("attempt", 2)
     trial.set_user_attr("worker", f"{workers.host()}:{dead_pid()}:")
-    assert reap_dead_workers(study) == [trial.number]
+    assert reap_dead_workers(study, storage) == [trial.number]
     assert not [t for t in study.get_trials() if t.state == TrialState.WAITING]
 
 

@@ -74,7 +74,7 @@ def _git_identity_set(root: Path) -> bool:
 
 def _prepare_data(root: Path) -> None:
     """fetch and split once, here, rather than once per trial."""
-    print("tune: data ready? dvc repro split", flush=True)
+    print("tune: dvc repro split (the data, once, before the trials)", flush=True)
     result = subprocess.run([sys.executable, "-m", "dvc", "repro", "split"], cwd=root, capture_output=True, text=True,
                             stdin=subprocess.DEVNULL)
     if result.returncode != 0:
@@ -112,7 +112,7 @@ def work(settings: TuneSettings, name: str, storage: str, trials: int | None, ti
     failures = {"in_a_row": 0, "last": ""}
 
     def objective(trial) -> float:
-        for number in reap_dead_workers(study):
+        for number in reap_dead_workers(study, optuna_storage):
             _say(label, f"trial {number}: its worker died; marked failed and queued to run again")
         name_ = runner.experiment_name(trial.number)
         trial.set_user_attr("worker", workers.this_worker())
@@ -124,7 +124,7 @@ def work(settings: TuneSettings, name: str, storage: str, trials: int | None, ti
         try:
             metrics = runner.run(trial.number, overrides, log)
         except TrialFailed as exc:
-            at = optuna_storage.get_trial(trial_id(study, trial.number)).user_attrs.get("pruned_at_percent")
+            at = optuna_storage.get_trial(trial_id(optuna_storage, name, trial.number)).user_attrs.get("pruned_at_percent")
             if at is not None:
                 _say(label, f"trial {trial.number}: pruned at {at} % of its updates")
                 raise optuna.TrialPruned() from None
@@ -133,7 +133,7 @@ def work(settings: TuneSettings, name: str, storage: str, trials: int | None, ti
             raise
         except KeyboardInterrupt:
             trial.set_user_attr("fail_reason", "interrupted (Ctrl-C)")
-            retry(study, optuna_storage.get_trial(trial_id(study, trial.number)), "interrupted")
+            retry(study, optuna_storage.get_trial(trial_id(optuna_storage, name, trial.number)), "interrupted")
             raise
         value = float(metrics[OBJECTIVE])
         trial.set_user_attr("validation_accuracy_single", metrics.get("validation_accuracy_single"))
@@ -220,8 +220,9 @@ def run(args) -> int:
         raise PipelineError("each trial is saved as a DVC experiment, a git commit: set your git identity first, "
                             "git config user.name 'Your Name' && git config user.email you@example.com")
     where = shown(storage)
-    study = open_study(open_storage(storage, failed_trial_callback=after_heartbeat_timeout), where, name, settings)
-    for number in reap_dead_workers(study):
+    optuna_storage = open_storage(storage, failed_trial_callback=after_heartbeat_timeout)
+    study = open_study(optuna_storage, where, name, settings)
+    for number in reap_dead_workers(study, optuna_storage):
         print(f"tune: trial {number}: its worker died; marked failed and queued to run again")
     _prepare_data(root)
     cores = os.cpu_count() or 1

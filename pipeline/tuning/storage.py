@@ -9,6 +9,7 @@ with ``***`` in its place.
 
 from __future__ import annotations
 
+import time
 import warnings
 from pathlib import Path
 
@@ -16,9 +17,12 @@ from pipeline.core.env_settings import positive_number
 from pipeline.core.errors import PipelineError
 
 # A trial whose worker stops beating for GRACE seconds is marked failed by the next worker that starts
-# a trial (RDB storages only; on one machine a dead worker's process is found at once).
+# a trial (RDB storages only; on one machine a dead worker's process is found at once). Both can be set
+# through the environment (e.g. a slow shared database: a longer grace).
 HEARTBEAT_SECONDS = 20
 GRACE_SECONDS = 60
+HEARTBEAT_ENV = "DIGIT_PIPELINE_TUNE_HEARTBEAT_SECONDS"
+GRACE_ENV = "DIGIT_PIPELINE_TUNE_GRACE_SECONDS"
 
 
 def is_url(storage: str) -> bool:
@@ -56,8 +60,7 @@ def _reason(exc: BaseException, storage: str) -> str:
     return text.replace(storage, shown(storage))
 
 
-def open_storage(storage: str, heartbeat: int | None = None, grace: int | None = None,
-                 failed_trial_callback=None, create_tables: bool = True):
+def open_storage(storage: str, failed_trial_callback=None, create_tables: bool = True):
     """The Optuna storage for ``storage`` (a journal path or a database URL), checked by connecting.
 
     ``create_tables=False`` for the processes a sweep starts: the first process made the tables, and
@@ -74,21 +77,32 @@ def open_storage(storage: str, heartbeat: int | None = None, grace: int | None =
         except OSError as exc:
             raise PipelineError(f"cannot open the study journal {path}: {exc.strerror or exc}") from None
     where = shown(storage)
+    heartbeat = int(positive_number(HEARTBEAT_ENV, HEARTBEAT_SECONDS, int, "seconds"))
+    grace = int(positive_number(GRACE_ENV, GRACE_SECONDS, int, "seconds"))
+    if grace <= heartbeat:
+        raise PipelineError(f"{GRACE_ENV} ({grace}) must be longer than {HEARTBEAT_ENV} ({heartbeat}): a live "
+                            f"worker would be taken for a dead one")
     if storage.startswith("sqlite"):
         raise PipelineError(f"--storage {where}: SQLite is not safe for parallel workers (Optuna's FAQ); use the "
                             f"default journal file on one machine, or postgresql://... across machines")
-    try:
-        with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna's words, and what we need
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.storages.RDBStorage(
-                storage, engine_kwargs={"pool_pre_ping": True, "connect_args": _connect_args(storage)},
-                heartbeat_interval=heartbeat or HEARTBEAT_SECONDS, grace_period=grace or GRACE_SECONDS,
-                heartbeat_stale_trial_callback=failed_trial_callback, skip_table_creation=not create_tables)
-    except ImportError as exc:
-        raise PipelineError(f"cannot open the study storage {where}: its database driver is missing "
-                            f"({exc.name or exc}); pip install -e '.[postgres]'") from None
-    except Exception as exc:  # SQLAlchemy's OperationalError, ArgumentError, ...: one line
-        raise PipelineError(f"cannot open the study storage {where}: {_reason(exc, storage)}") from None
+    for attempt in range(3):
+        try:
+            with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna's words, and what we need
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return optuna.storages.RDBStorage(
+                    storage, engine_kwargs={"pool_pre_ping": True, "connect_args": _connect_args(storage)},
+                    heartbeat_interval=heartbeat, grace_period=grace,
+                    heartbeat_stale_trial_callback=failed_trial_callback, skip_table_creation=not create_tables)
+        except ImportError as exc:
+            raise PipelineError(f"cannot open the study storage {where}: its database driver is missing "
+                                f"({exc.name or exc}); pip install -e '.[postgres]'") from None
+        except Exception as exc:  # SQLAlchemy's OperationalError, ArgumentError, ...: one line
+            # Two machines starting on a new database both create Optuna's tables: the loser finds them made.
+            if "duplicate key" in str(exc) and attempt < 2:
+                time.sleep(1 + attempt)
+                continue
+            raise PipelineError(f"cannot open the study storage {where}: {_reason(exc, storage)}") from None
+    raise AssertionError("unreachable")
 
 
 def _connect_args(storage: str) -> dict:

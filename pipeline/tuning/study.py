@@ -79,8 +79,9 @@ def open_study(storage, where: str, name: str, settings: TuneSettings, worker_in
     return study
 
 
-def trial_id(study, number: int) -> int:
-    return study._storage.get_trial_id_from_study_id_trial_number(study._study_id, number)
+def trial_id(storage, study_name: str, number: int) -> int:
+    """The storage's id of trial ``number`` (Optuna's storage API; a Study does not publish its storage)."""
+    return storage.get_trial_id_from_study_id_trial_number(storage.get_study_id_from_name(study_name), number)
 
 
 def retry(study, trial, reason: str) -> None:
@@ -91,12 +92,12 @@ def retry(study, trial, reason: str) -> None:
                             skip_if_exists=False)
 
 
-def fail_running(study, trial, reason: str) -> bool:
+def fail_running(study, storage, trial, reason: str) -> bool:
     """Mark a RUNNING trial of another process failed with ``reason``; False if someone else finished it."""
     from optuna.exceptions import UpdateFinishedTrialError
     from optuna.trial import TrialState
 
-    storage, tid = study._storage, trial_id(study, trial.number)
+    tid = trial_id(storage, study.study_name, trial.number)
     try:
         storage.set_trial_user_attr(tid, "fail_reason", reason)
         if not storage.set_trial_state_values(tid, TrialState.FAIL):
@@ -106,16 +107,24 @@ def fail_running(study, trial, reason: str) -> bool:
     return True
 
 
-def reap_dead_workers(study) -> list[int]:
-    """Fail (and queue again) the running trials whose worker, a process of this host, is gone."""
+def reap_dead_workers(study, storage) -> list[int]:
+    """Fail (and queue again) the running trials whose worker, a process of this host, is gone; with a
+    database storage, also those whose heartbeat is stale (another machine's; Optuna queues them again
+    through ``after_heartbeat_timeout``)."""
+    import warnings
+
+    import optuna
     from optuna.trial import TrialState
 
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)  # Optuna does this too, but only as each trial starts
     reaped = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         worker = trial.user_attrs.get("worker")
         if workers.alive(worker) is False:
             pid = worker.rsplit(":", 2)[1]
-            if fail_running(study, trial, f"its worker (pid {pid}) died mid-trial"):
+            if fail_running(study, storage, trial, f"its worker (pid {pid}) died mid-trial"):
                 retry(study, trial, "worker died")
                 reaped.append(trial.number)
     return reaped

@@ -37,7 +37,7 @@ class TrialHook:
 
         from pipeline.tuning.space import TuneSettings
         from pipeline.tuning.storage import open_storage
-        from pipeline.tuning.study import make_pruner
+        from pipeline.tuning.study import make_pruner, trial_id
 
         optuna.logging.set_verbosity(optuna.logging.ERROR)
         self.number = int(ctx["trial"])
@@ -47,7 +47,7 @@ class TrialHook:
                                           warmup_percent=ctx["pruner"]["warmup_percent"]))
         self.storage = open_storage(ctx["storage"], create_tables=False)
         study = optuna.load_study(study_name=ctx["study"], storage=self.storage, pruner=pruner)
-        self.trial_id = study._storage.get_trial_id_from_study_id_trial_number(study._study_id, self.number)
+        self.trial_id = trial_id(self.storage, ctx["study"], self.number)
         self.trial = optuna.trial.Trial(study, self.trial_id)
         self.last_step = -1
 
