@@ -73,6 +73,19 @@ def environment(home: Path) -> dict:
     return env
 
 
+def fresh_repo(tmp: Path, name: str, max_iter: int, env: dict) -> Path:
+    """A copy of its own for each sweep: one DVC cache per sweep, so no trial is restored from another
+    sweep's run cache (the same seed draws the same params)."""
+    repo = copy_repo(tmp / name)
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["train"]["max_iter"] = max_iter
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    subprocess.run(["git", "commit", "-qam", "bench params"], cwd=repo, env=env, check=True)
+    subprocess.run([sys.executable, "-m", "dvc", "repro", "split"], cwd=repo, env=env, check=True,
+                   capture_output=True)
+    return repo
+
+
 def sweep(repo: Path, env: dict, study: str, trials: int, workers: int, pruner: str,
           storage: str | None = None) -> dict:
     space_file = repo / f"{study}.yaml"
@@ -124,17 +137,13 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, list[dict]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        repo = copy_repo(tmp / "repo")
-        params = yaml.safe_load((repo / "params.yaml").read_text())
-        params["train"]["max_iter"] = args.max_iter
-        (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
         env = environment(tmp / "home")
-        subprocess.run(["git", "commit", "-qam", "bench params"], cwd=repo, env=env, check=True)
-        subprocess.run([sys.executable, "-m", "dvc", "repro", "split"], cwd=repo, env=env, check=True,
-                       capture_output=True)
+
+        def repo(name: str) -> Path:
+            return fresh_repo(tmp, name, args.max_iter, env)
         if "scaling" in runs:
-            rows = [sweep(repo, env, "one-worker", args.trials, 1, "none"),
-                    sweep(repo, env, "two-workers", args.trials, 2, "none")]
+            rows = [sweep(repo("one"), env, "one-worker", args.trials, 1, "none"),
+                    sweep(repo("two"), env, "two-workers", args.trials, 2, "none")]
             server = None
             try:
                 from postgres_support import start_server
@@ -144,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"PostgreSQL not measured: {exc}\n")
             if server is not None:
                 try:
-                    rows.append(sweep(repo, env, "two-workers-pg", args.trials, 2, "none",
+                    rows.append(sweep(repo("two-pg"), env, "two-workers-pg", args.trials, 2, "none",
                                       server.create_database("bench")))
                 finally:
                     server.stop()
@@ -158,8 +167,8 @@ def main(argv: list[str] | None = None) -> int:
                                ("speed-up", "speed-up"), ("median trial min", "trial_minutes_median")]))
             print()
         if "pruning" in runs:
-            rows = [sweep(repo, env, "no-pruner", args.trials, 1, "none"),
-                    sweep(repo, env, "median-pruner", args.trials, 1, "median")]
+            rows = [sweep(repo("no-pruner"), env, "no-pruner", args.trials, 1, "none"),
+                    sweep(repo("pruner"), env, "median-pruner", args.trials, 1, "median")]
             same = rows[0]["params_by_number"] == rows[1]["params_by_number"]
             saved = 1 - rows[1]["trial_minutes_total"] / rows[0]["trial_minutes_total"]
             for row in rows:
