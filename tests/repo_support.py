@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -49,3 +50,22 @@ def set_params(repo: Path, **sections: dict) -> None:
     for section, values in sections.items():
         params.setdefault(section, {}).update(values)
     path.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def as_in_a_terminal() -> None:
+    """``preexec_fn`` for a process a test interrupts as Ctrl-C would: SIGINT and SIGQUIT back to their
+    defaults, as in a terminal's foreground job. A shell's background job (CI started with ``&``, say)
+    ignores both, its children inherit that, and Python then installs no KeyboardInterrupt handler."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+
+
+def stop_group(process) -> None:
+    """Kill what is left of a test's process group (after a failed assertion), so that no training goes
+    on eating a core for the rest of the run."""
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait(timeout=30)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from repo_support import GIT_ENV, copy_repo, run, set_params
+from repo_support import GIT_ENV, as_in_a_terminal, copy_repo, run, set_params, stop_group
 
 pytestmark = pytest.mark.slow
 
@@ -64,19 +64,23 @@ def test_ctrl_c_during_training_keeps_the_last_good_outputs(repo):
     full_env = {**os.environ, **GIT_ENV, **env, "PYTHONUNBUFFERED": "1"}
     full_env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + full_env["PATH"]
     process = subprocess.Popen(["dvc", "repro"], cwd=path, env=full_env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
-    reader.start()
-    deadline = time.monotonic() + 120
-    # The progress line comes from inside fit: the stage's command is running and dvc has deleted its outputs.
-    while not any(line.startswith("train: ") and "/100000 it" in line for line in lines):
-        assert process.poll() is None and time.monotonic() < deadline, "".join(lines)
-        time.sleep(0.1)
-    assert not (path / "models/model.npz").exists()
-    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
-    process.wait(timeout=60)
-    reader.join(timeout=10)
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                               preexec_fn=as_in_a_terminal)
+    try:
+        lines: list[str] = []
+        reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
+        reader.start()
+        deadline = time.monotonic() + 120
+        # The progress line comes from inside fit: the stage's command is running and dvc has deleted its outputs.
+        while not any(line.startswith("train: ") and "/100000 it" in line for line in lines):
+            assert process.poll() is None and time.monotonic() < deadline, "".join(lines)
+            time.sleep(0.1)
+        assert not (path / "models/model.npz").exists()
+        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
+        process.wait(timeout=60)
+        reader.join(timeout=10)
+    finally:
+        stop_group(process)
     assert process.returncode != 0
     assert snapshot(path) == good, "".join(lines)
 

@@ -18,7 +18,7 @@ import pytest
 import yaml
 from optuna.trial import TrialState
 
-from repo_support import GIT_ENV, copy_repo, run, set_params
+from repo_support import GIT_ENV, as_in_a_terminal, copy_repo, run, set_params, stop_group
 
 pytestmark = pytest.mark.slow
 FAST = {"hidden_layer_sizes": [16], "max_iter": 12, "eval_every": 4}
@@ -47,9 +47,23 @@ def tune(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProc
     return result
 
 
-def start_tune(repo: Path, *args: str) -> tuple[subprocess.Popen, list[str]]:
-    process = subprocess.Popen([sys.executable, "-m", "pipeline", "tune", *args], cwd=repo, env=environment(repo),
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+STARTED: list[subprocess.Popen] = []
+
+
+@pytest.fixture(autouse=True)
+def no_sweep_left_running():
+    """A failed test kills what it started: no trial goes on training for the rest of the run."""
+    yield
+    while STARTED:
+        stop_group(STARTED.pop())
+
+
+def start_tune(repo: Path, *args: str, env: dict | None = None) -> tuple[subprocess.Popen, list[str]]:
+    process = subprocess.Popen([sys.executable, "-m", "pipeline", "tune", *args], cwd=repo,
+                               env={**environment(repo), **(env or {})},
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                               preexec_fn=as_in_a_terminal)
+    STARTED.append(process)
     lines: list[str] = []
     threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True).start()
     return process, lines
@@ -206,7 +220,9 @@ def test_two_workers_share_a_postgresql_study_and_a_killed_worker_costs_nothing(
                         study="shared", pruner={"kind": "none"})
     run(["git", "add", "pg.yaml"], repo)
     run(["git", "commit", "-qm", "space"], repo)
-    process, lines = start_tune(repo, "--space", space, "--storage", url, "--workers", "2", "--trials", "4")
+    # the URL through the environment, as the README shows it (a password on a command line shows in `ps`)
+    process, lines = start_tune(repo, "--space", space, "--workers", "2", "--trials", "4",
+                                env={"DIGIT_PIPELINE_TUNE_STORAGE": url})
     trial = wait_for_running_trial(process, lines, lambda: optuna.load_study(study_name="shared", storage=url))
     worker_pid = int(trial.user_attrs["worker"].rsplit(":", 2)[1])
     os.kill(worker_pid, signal.SIGKILL)

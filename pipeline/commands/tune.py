@@ -32,7 +32,7 @@ from pipeline.tuning.study import (after_heartbeat_timeout, best, export, fail_r
 
 DEFAULT_TRIALS = 20
 FAILURES_IN_A_ROW = 3  # a worker stops when its last three trials all failed: something is wrong for every trial
-STORAGE_ENV = "DIGIT_PIPELINE_TUNE_STORAGE"  # how workers get --storage (a password stays out of `ps`)
+STORAGE_ENV = "DIGIT_PIPELINE_TUNE_STORAGE"  # --storage's default, and how workers get it (out of `ps`)
 
 
 def _count(text: str) -> int:
@@ -56,7 +56,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--timeout", type=_seconds, help="stop starting trials after this many seconds")
     parser.add_argument("--study", help="the study's name (default: tune.yaml's study)")
     parser.add_argument("--storage", help=f"a journal file (default {paths.TUNE_JOURNAL}) or a database URL "
-                                          f"shared by several machines, e.g. postgresql://user:password@host/db")
+                                          f"shared by several machines, e.g. postgresql://user:password@host/db; "
+                                          f"default: ${STORAGE_ENV}, which keeps a password out of `ps`")
     parser.add_argument("--workers", type=_count, default=1,
                         help="worker processes on this machine (default 1); each gets its share of the cores")
     parser.add_argument("--space", default=str(paths.TUNE_SPACE), help="the search space file (default tune.yaml)")
@@ -208,8 +209,9 @@ def run(args) -> int:
     name = args.study or settings.study
     if not STUDY_NAME.fullmatch(name):
         raise PipelineError(f"--study must be letters, digits, - and _ (at most 64), got {name!r}")
-    storage = os.environ.get(STORAGE_ENV) if args.worker_index is not None else None
-    storage = storage or args.storage or str(paths.TUNE_JOURNAL)
+    # --storage, else the environment (a password in a command line shows in `ps` to every local user)
+    storage = (os.environ.get(STORAGE_ENV) if args.worker_index is not None else args.storage) \
+        or os.environ.get(STORAGE_ENV) or str(paths.TUNE_JOURNAL)
     trials = args.trials or (None if args.timeout else DEFAULT_TRIALS)
     if args.worker_index is not None:  # a worker process of a `tune --workers N`
         threads = int(os.environ.get("OMP_NUM_THREADS", "0")) or None
