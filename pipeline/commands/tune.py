@@ -119,7 +119,7 @@ def work(settings: TuneSettings, name: str, storage: str, trials: int | None, ti
         trial.set_user_attr("worker", workers.this_worker())
         trial.set_user_attr("experiment", name_)
         overrides = settings.suggest(trial)
-        shown_params = " ".join(f"{k}={v}" for k, v in overrides.items())
+        shown_params = " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in overrides.items())
         _say(label, f"trial {trial.number} ({name_}): {shown_params}")
         log = root / paths.TUNE_LOGS / f"{name_}.log"
         try:

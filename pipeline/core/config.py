@@ -108,14 +108,18 @@ def parse_params(raw: object, source: str = "params.yaml") -> Params:
     return _build(Params, raw, source)
 
 
-def load_params(path: str | Path = "params.yaml") -> Params:
+def read_yaml_file(path: str | Path) -> object:
+    """A project YAML file (params.yaml, tune.yaml) parsed, or one line naming it and what is wrong."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise PipelineError(f"{path}: not found; run from the project root, where params.yaml lives") from None
+        raise PipelineError(f"{path}: not found; run from the project root, where {path.name} lives") from None
     try:
-        raw = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise PipelineError(f"{path}: not valid YAML: {exc}") from None
-    return parse_params(raw, str(path))
+
+
+def load_params(path: str | Path = "params.yaml") -> Params:
+    return parse_params(read_yaml_file(path), str(path))

@@ -22,10 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pipeline.core import paths
-from pipeline.core.config import parse_params
+from pipeline.core.config import parse_params, read_yaml_file
 from pipeline.core.errors import PipelineError
 from pipeline.tuning.trial_hook import TRIAL_ENV, context
 
@@ -49,7 +47,7 @@ class Runner:
 
     def checked(self, overrides: dict[str, Any]) -> None:
         """The trial's params.yaml (the workspace's, with ``overrides``) through params.yaml's loader."""
-        raw = yaml.safe_load((self.root / paths.PARAMS).read_text(encoding="utf-8")) or {}
+        raw = read_yaml_file(self.root / paths.PARAMS) or {}
         merged = copy.deepcopy(raw)
         for key, value in overrides.items():
             section, name = key.split(".", 1)

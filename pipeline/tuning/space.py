@@ -23,9 +23,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from pipeline.core.config import PredictParams, TrainParams
+from pipeline.core.config import PredictParams, TrainParams, read_yaml_file
 from pipeline.core.errors import InvalidParameter, PipelineError
 from pipeline.core.param_rules import check_fields
 
@@ -231,13 +229,4 @@ def parse_settings(raw: object, source: str = "tune.yaml") -> TuneSettings:
 
 
 def load_settings(path: str | Path = "tune.yaml") -> TuneSettings:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PipelineError(f"{path}: not found; run from the project root, where tune.yaml lives") from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise PipelineError(f"{path}: not valid YAML: {exc}") from None
-    return parse_settings(raw, str(path))
+    return parse_settings(read_yaml_file(path), str(path))
