@@ -114,3 +114,8 @@ def test_the_fingerprint_changes_with_the_space_and_only_with_it():
     c = settings({"train.learning_rate": {"low": 0.001, "high": 0.01}}, seed=3, pruner={"kind": "none"})
     assert a.fingerprint() != b.fingerprint()
     assert a.fingerprint() == c.fingerprint()
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "benchmarks" / "frontier").glob("*.yaml")), ids=lambda p: p.name)
+def test_the_documented_frontier_spaces_load(path):
+    assert load_settings(path).space  # docs/accuracy.md runs `tune --space` on these
