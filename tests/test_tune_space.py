@@ -3,6 +3,7 @@ params.yaml values (lists for hidden_layer_sizes) that ``dvc exp run -S`` takes.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import optuna
@@ -71,7 +72,7 @@ def test_a_bad_entry_is_one_line_that_names_it(space, message):
     ({"trials": 3}, "tune.yaml has unknown key(s) trials"),
 ])
 def test_bad_settings_are_one_line(top, message):
-    with pytest.raises(PipelineError, match="^" + message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
+    with pytest.raises(PipelineError, match="^" + re.escape(message)):
         settings({"train.learning_rate": {"low": 0.1, "high": 0.2}}, **top)
 
 

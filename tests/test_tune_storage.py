@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.core.errors import PipelineError
-from pipeline.tuning.storage import _reason, open_storage, shown
+from pipeline.tuning.storage import error_reason, open_storage, shown
 
 URL = "postgresql://alice:s3cret-pw@db.example.com:5432/studies"
 
@@ -18,7 +18,7 @@ def test_a_url_is_shown_without_its_password_and_a_path_as_it_is():
 
 def test_a_driver_message_that_quotes_the_url_or_the_password_is_cleaned():
     error = RuntimeError(f"could not connect to {URL} (password s3cret-pw rejected)\nsecond line")
-    assert _reason(error, URL) == ("could not connect to postgresql://alice:***@db.example.com:5432/studies "
+    assert error_reason(error, URL) == ("could not connect to postgresql://alice:***@db.example.com:5432/studies "
                                    "(password *** rejected)")
 
 

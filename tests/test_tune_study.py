@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 import sys
 
 import optuna
@@ -151,3 +152,13 @@ def test_the_table_says_why_a_trial_failed_and_the_export_rebuilds_the_study(jou
     assert [t.state for t in again.trials] == [TrialState.COMPLETE, TrialState.FAIL]
     assert again.best_value == 0.91 and again.trials[0].intermediate_values == {50: 0.8}
     assert again.trials[0].params == study.trials[0].params
+
+
+def test_a_killed_worker_its_parent_has_not_waited_for_yet_counts_as_dead():
+    """A zombie still answers kill(pid, 0): a sweep's killed worker would look alive until reaped."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 10
+    while workers._stat(child.pid)[:1] != ["Z"]:  # exited, not yet waited for
+        assert time.monotonic() < deadline
+    assert workers.pid_alive(child.pid) is False
+    child.wait()

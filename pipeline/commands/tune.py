@@ -134,7 +134,7 @@ def work(settings: TuneSettings, name: str, storage: str, trials: int | None, ti
             raise
         except KeyboardInterrupt:
             trial.set_user_attr("fail_reason", "interrupted (Ctrl-C)")
-            retry(study, optuna_storage.get_trial(trial_id(optuna_storage, name, trial.number)), "interrupted")
+            retry(study, optuna_storage.get_trial(trial_id(optuna_storage, name, trial.number)))
             raise
         value = float(metrics[OBJECTIVE])
         trial.set_user_attr("validation_accuracy_single", metrics.get("validation_accuracy_single"))

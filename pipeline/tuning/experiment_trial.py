@@ -65,7 +65,6 @@ class Runner:
     def environment(self, number: int) -> dict[str, str]:
         env = dict(os.environ)
         env[TRIAL_ENV] = context(self.storage, self.study, number, self.pruner, os.getpid())
-        env.pop("DIGIT_PIPELINE_TUNE_WORKER", None)
         if self.blas_threads:
             for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
                 env[var] = str(self.blas_threads)

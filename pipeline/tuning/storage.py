@@ -51,7 +51,7 @@ def _password(storage: str) -> str | None:
         return None
 
 
-def _reason(exc: BaseException, storage: str) -> str:
+def error_reason(exc: BaseException, storage: str) -> str:
     """The driver's first line, without the password should it quote the URL."""
     text = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]
     secret = _password(storage)
@@ -101,7 +101,7 @@ def open_storage(storage: str, failed_trial_callback=None, create_tables: bool =
             if "duplicate key" in str(exc) and attempt < 2:
                 time.sleep(1 + attempt)
                 continue
-            raise PipelineError(f"cannot open the study storage {where}: {_reason(exc, storage)}") from None
+            raise PipelineError(f"cannot open the study storage {where}: {error_reason(exc, storage)}") from None
     raise AssertionError("unreachable")
 
 

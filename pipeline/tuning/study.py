@@ -17,7 +17,7 @@ from typing import Any
 from pipeline.core.errors import PipelineError
 from pipeline.tuning import workers
 from pipeline.tuning.space import TuneSettings
-from pipeline.tuning.storage import _reason
+from pipeline.tuning.storage import error_reason
 
 SPACE_ATTR = "search_space"
 MAX_ATTEMPTS = 2  # a trial whose worker died is run once more, not forever
@@ -68,7 +68,7 @@ def open_study(storage, where: str, name: str, settings: TuneSettings, worker_in
     except PipelineError:
         raise
     except Exception as exc:
-        raise PipelineError(f"cannot open study {name!r} in {where}: {_reason(exc, where)}") from None
+        raise PipelineError(f"cannot open study {name!r} in {where}: {error_reason(exc, where)}") from None
     if recorded != settings.fingerprint():
         raise PipelineError(
             f"study {name!r} in {where} was made with another search space than tune.yaml's "
@@ -84,7 +84,7 @@ def trial_id(storage, study_name: str, number: int) -> int:
     return storage.get_trial_id_from_study_id_trial_number(storage.get_study_id_from_name(study_name), number)
 
 
-def retry(study, trial, reason: str) -> None:
+def retry(study, trial) -> None:
     """Queue ``trial``'s params again (its worker died, or Ctrl-C stopped it), up to MAX_ATTEMPTS runs."""
     attempt = int(trial.user_attrs.get("attempt", 1))
     if attempt < MAX_ATTEMPTS and trial.params:
@@ -125,14 +125,14 @@ def reap_dead_workers(study, storage) -> list[int]:
         if workers.alive(worker) is False:
             pid = worker.rsplit(":", 2)[1]
             if fail_running(study, storage, trial, f"its worker (pid {pid}) died mid-trial"):
-                retry(study, trial, "worker died")
+                retry(study, trial)
                 reaped.append(trial.number)
     return reaped
 
 
 def after_heartbeat_timeout(study, trial) -> None:
     """Optuna's callback for a trial whose worker stopped beating (another machine's, say): run it again."""
-    retry(study, trial, "no heartbeat")
+    retry(study, trial)
 
 
 # -- showing it ---------------------------------------------------------------------------------------
