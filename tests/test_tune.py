@@ -18,6 +18,7 @@ import pytest
 import yaml
 from optuna.trial import TrialState
 
+from pipeline.tuning.storage import open_storage
 from repo_support import GIT_ENV, as_in_a_terminal, copy_repo, run, set_params, stop_group
 
 pytestmark = pytest.mark.slow
@@ -87,6 +88,12 @@ def wait_for_running_trial(process, lines, study_loader, timeout: float = 240):
             return running[0]
         time.sleep(0.5)
     raise AssertionError("no trial started training:\n" + "".join(lines))
+
+
+def pg_study(url: str, name: str):
+    """The study, read while `tune` may be creating Optuna's tables: through the product's storage opener,
+    which retries when two processes create them at once."""
+    return optuna.load_study(study_name=name, storage=open_storage(url))
 
 
 def experiments(repo: Path) -> dict[str, dict]:
@@ -223,7 +230,7 @@ def test_two_workers_share_a_postgresql_study_and_a_killed_worker_costs_nothing(
     # the URL through the environment, as the README shows it (a password on a command line shows in `ps`)
     process, lines = start_tune(repo, "--space", space, "--workers", "2", "--trials", "4",
                                 env={"DIGIT_PIPELINE_TUNE_STORAGE": url})
-    trial = wait_for_running_trial(process, lines, lambda: optuna.load_study(study_name="shared", storage=url))
+    trial = wait_for_running_trial(process, lines, lambda: pg_study(url, "shared"))
     worker_pid = int(trial.user_attrs["worker"].rsplit(":", 2)[1])
     os.kill(worker_pid, signal.SIGKILL)
     assert process.wait(timeout=600) == 0, "".join(lines)
@@ -267,7 +274,7 @@ def test_another_machines_dead_worker_is_found_by_the_heartbeat_and_its_trial_ru
     try:
         os.environ["DIGIT_PIPELINE_TUNE_HOST"] = "machine-a"
         process, lines = start_tune(repo, "--space", space, "--storage", url, "--trials", "1")
-        trial = wait_for_running_trial(process, lines, lambda: optuna.load_study(study_name="machines", storage=url))
+        trial = wait_for_running_trial(process, lines, lambda: pg_study(url, "machines"))
         os.killpg(process.pid, signal.SIGKILL)  # the whole machine's sweep, dvc and training included
         process.wait(timeout=30)
         time.sleep(6)  # past the grace period: its last heartbeat is stale

@@ -112,9 +112,13 @@ def work(settings: TuneSettings, name: str, storage: str, trials: int | None, ti
         return 0
     failures = {"in_a_row": 0, "last": ""}
 
-    def objective(trial) -> float:
+    def reap(*_) -> None:
+        """Before each ask (at the start, then after each trial): a dead worker's trial queued again is
+        the next one asked, not left waiting when the study reaches --trials."""
         for number in reap_dead_workers(study, optuna_storage):
             _say(label, f"trial {number}: its worker died; marked failed and queued to run again")
+
+    def objective(trial) -> float:
         name_ = runner.experiment_name(trial.number)
         trial.set_user_attr("worker", workers.this_worker())
         trial.set_user_attr("experiment", name_)
@@ -150,7 +154,8 @@ def work(settings: TuneSettings, name: str, storage: str, trials: int | None, ti
         else:
             failures["in_a_row"] = 0
 
-    callbacks = [stop_on_failures]
+    reap()
+    callbacks = [reap, stop_on_failures]
     if trials is not None:
         callbacks.append(optuna.study.MaxTrialsCallback(trials, states=(TrialState.COMPLETE, TrialState.PRUNED)))
     try:
