@@ -77,6 +77,12 @@ def test_the_script_prints_each_model_and_their_average(tmp_path, digits, capsys
     assert f"| softmax average of all 2 | 1 view (1) | {expected:.2f} |" in lines
     assert sum(line.startswith("| a.npz |") for line in lines) == len(views_and_ensembles.VIEW_SETS)
 
+    save_arrays(tmp_path / "train.npz", {"X": x[:60], "y": y[:60]})
+    assert views_and_ensembles.main(["--prepared", str(tmp_path), "--fit", "50", str(tmp_path / "a.npz")]) == 0
+    last = capsys.readouterr().out.splitlines()[-1]
+    clean, warped = np.mean(a.predict(x[:50]) == y[:50]) * 100, np.mean(a.predict(a.augmented_examples(x[:50])) == y[:50]) * 100
+    assert last == f"| a.npz | {clean:.2f} | {warped:.2f} |"
+
     save_arrays(tmp_path / "validation.npz", {"X": x[:80]})
     assert views_and_ensembles.main(["--prepared", str(tmp_path), str(tmp_path / "a.npz")]) == 2
     assert "neither validation.npz nor test.npz has answers" in capsys.readouterr().err

@@ -11,6 +11,10 @@ For each model: accuracy with one view, the predict stage's shifted views (9 and
 plus small rotations and zooms about the centre (bilinear, zero outside, as the training warps). With
 more than one model: the softmax of all of them averaged, with one view and with 9. Validation rows
 were never trained on; choose by them, and read test figures as the check.
+
+``--fit ROWS``: also each model's accuracy on the first ROWS rows of ``train.npz``, as they are and as
+training shows them (each row with one fresh random warp from the model's own params, seed 0): how far
+a network is from fitting its training data, clean and warped.
 """
 from __future__ import annotations
 
@@ -68,6 +72,8 @@ def accuracy(probabilities: list[dict], views: list[tuple], classes: np.ndarray,
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--prepared", default="data/prepared", help="the split stage's folder")
+    parser.add_argument("--fit", type=int, default=0, metavar="ROWS",
+                        help="also score the first ROWS training rows, clean and warped")
     parser.add_argument("models", nargs="+", help="model files (models/model.npz of a run)")
     args = parser.parse_args(argv)
     splits = {}
@@ -93,6 +99,15 @@ def main(argv=None) -> int:
             views = VIEW_SETS[label]
             cells = [f"{accuracy(probabilities[n], views, classes, d['y']):.2f}" for n, d in splits.items()]
             print(f"| softmax average of all {len(models)} | {label} ({len(views)}) | " + " | ".join(cells) + " |")
+    if args.fit:
+        train = load_arrays(Path(args.prepared) / "train.npz", required=("X", "y"))
+        X, y = train["X"][:args.fit], train["y"][:args.fit]
+        print(f"\n| model | first {len(X)} training rows, clean % | the same rows warped as in training % |")
+        print("|---|---|---|")
+        for path, model in zip(args.models, models):
+            warped = model.augmented_examples(X, seed=0)
+            print(f"| {Path(path).name} | {np.mean(model.predict(X) == y) * 100:.2f} "
+                  f"| {np.mean(model.predict(warped) == y) * 100:.2f} |")
     return 0
 
 
