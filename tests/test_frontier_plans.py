@@ -56,3 +56,40 @@ def test_early_rates_prints_a_line_per_rate_and_names_a_divergence(tmp_path, cap
     assert len(lines) == 2
     assert lines[0].startswith("learning_rate 0.001: loss ") and "at 20;" in lines[0] and "s per update" in lines[0]
     assert lines[1].startswith("learning_rate 1e+30: training diverged at iteration ")
+
+
+def _script(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / f"benchmarks/frontier/{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_snapshots_restart_the_cosine_and_one_cycle_is_the_train_stage():
+    import numpy as np
+
+    from pipeline.core.config import TrainParams
+    from pipeline.model import estimator
+    from pipeline.model.optim import learning_rate_at
+    from pipeline.stages.train import build_model
+
+    snapshots = _script("snapshots")
+    rate = snapshots.restarting_cosine(5)
+    assert [rate(s, 1.0, 10, "cosine") for s in range(10)] == pytest.approx(
+        [learning_rate_at(s % 5, 1.0, 5, "cosine") for s in range(10)])
+    assert rate(5, 1.0, 10, "cosine") == 1.0  # full height again at the restart
+
+    rng = np.random.default_rng(4)
+    x = ((rng.random((90, 784)) < 0.2) * rng.integers(1, 256, size=(90, 784))).astype(np.uint8)
+    y = np.arange(90) % 10
+    params = TrainParams(max_iter=6, hidden_layer_sizes=(12,))
+    one = snapshots.train_with_snapshots(params, x, y, 1)
+    reference = build_model(params).fit(x, y)
+    assert len(one) == 1 and estimator.learning_rate_at is learning_rate_at  # put back after
+    np.testing.assert_array_equal(one[0].predict_proba(x), reference.predict_proba(x))
+    three = snapshots.train_with_snapshots(params, x, y, 3)
+    assert len(three) == 3
+    assert not np.array_equal(three[-1].layers_[0][0], three[-2].layers_[0][0])  # copies, not the live weights
+    assert not np.array_equal(three[-1].predict_proba(x), reference.predict_proba(x))  # the schedule changed
+    with pytest.raises(ValueError, match="not a multiple"):
+        snapshots.train_with_snapshots(params, x, y, 4)
