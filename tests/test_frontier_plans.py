@@ -93,3 +93,11 @@ def test_snapshots_restart_the_cosine_and_one_cycle_is_the_train_stage():
     assert not np.array_equal(three[-1].predict_proba(x), reference.predict_proba(x))  # the schedule changed
     with pytest.raises(ValueError, match="not a multiple"):
         snapshots.train_with_snapshots(params, x, y, 4)
+
+
+def test_snapshots_refuse_a_bad_command_in_one_line(tmp_path, capsys):
+    snapshots = _script("snapshots")
+    assert snapshots.main(["--prepared", str(tmp_path), "--max-iter", "10", "--cycles", "3"]) == 2
+    assert capsys.readouterr().err == "error: --max-iter 10 must be a positive multiple of --cycles 3\n"
+    assert snapshots.main(["--prepared", str(tmp_path), "--max-iter", "10", "--cycles", "2"]) == 2
+    assert "train.npz: not found" in capsys.readouterr().err

@@ -24,6 +24,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from pipeline.core.arrays_file import load_arrays  # noqa: E402
 from pipeline.core.config import TrainParams  # noqa: E402
+from pipeline.core.errors import PipelineError  # noqa: E402
 from pipeline.model import estimator  # noqa: E402
 from pipeline.model.tta import predict_proba_shifted  # noqa: E402
 from pipeline.stages.train import build_model  # noqa: E402
@@ -68,8 +69,14 @@ def main(argv=None) -> int:
     parser.add_argument("--max-iter", type=int, required=True)
     parser.add_argument("--cycles", type=int, required=True)
     args = parser.parse_args(argv)
-    data = {name: load_arrays(Path(args.prepared) / f"{name}.npz", required=("X",))
-            for name in ("train", "validation", "test")}
+    try:
+        if args.cycles < 1 or args.max_iter < 1 or args.max_iter % args.cycles:
+            raise ValueError(f"--max-iter {args.max_iter} must be a positive multiple of --cycles {args.cycles}")
+        data = {name: load_arrays(Path(args.prepared) / f"{name}.npz", required=("X",))
+                for name in ("train", "validation", "test")}
+    except (ValueError, PipelineError) as exc:  # one line, as the stages
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     params = TrainParams(max_iter=args.max_iter)
     begin = time.perf_counter()
     snapshots = train_with_snapshots(params, data["train"]["X"], data["train"]["y"], args.cycles)
