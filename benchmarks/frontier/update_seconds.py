@@ -1,8 +1,8 @@
 """Seconds per full-batch update of the default training (warps, groups, optimizer) for other hidden layers.
 
-    python benchmarks/frontier/update_seconds.py DATA.npz 512 256,256 512,128 384,384 512,256 512,512
+    python benchmarks/frontier/update_seconds.py data/prepared/train.npz 512 256,256 512,128 384,384 512,256 512,512
 
-DATA.npz comes from prepare_data.py (its Xtr, ytr: the split stage's 37,800 training rows). Each shape
+The first argument is the split stage's train.npz (its X, y: the 37,800 training rows of the competition zip). Each shape
 trains twice for 8 updates through ``DigitNetClassifier.fit``, the shapes alternating; the median of the
 updates after the first of each fit is printed with the BLAS kernels that ran.
 """
@@ -23,7 +23,7 @@ seconds = {shape: [] for shape in shapes}
 for _ in range(2):
     for shape in shapes:
         model = build_model(TrainParams(hidden_layer_sizes=shape, max_iter=8))
-        model.fit(data["Xtr"], data["ytr"])
+        model.fit(data["X"], data["y"])
         times = [r["seconds"] for r in model.history_]
         seconds[shape] += list(np.diff(times)[1:])
 base = np.median(seconds[shapes[0]])
