@@ -79,6 +79,5 @@ def _run(args) -> int:
 
 def _put_back(command: str) -> None:
     """After a failed stage: its last good outputs, which dvc repro deleted, back from DVC's cache."""
-    if command in STAGES and (restored := last_good.restore(command)):
-        print(f"{command}: put back the last good {', '.join(restored)} (as dvc.lock records them), so the "
-              f"failed run cost none of them", file=sys.stderr)
+    if command in STAGES and (line := last_good.put_back(command)):
+        print(line, file=sys.stderr)

@@ -107,3 +107,36 @@ def test_a_failed_stage_puts_back_a_directory_output(repo):
     result = run(["dvc", "repro", "split"], path, env, check=False)
     assert result.returncode != 0 and "split.validation_fraction must be between 0 and 1" in result.stderr
     assert {p.name: p.read_bytes() for p in (path / "data/prepared").iterdir()} == before
+
+
+def test_a_failed_fetch_puts_back_data_raw(tmp_path):
+    """Issue 28: each of a newcomer's failed fetches left data/raw empty, and `--solution data/raw/solution.csv`
+    named a missing file. Now the folder comes back as dvc.lock records it, whatever the failure."""
+    import zipfile
+
+    home = tmp_path / "home"
+    env = {"HOME": str(home), "KAGGLE_CONFIG_DIR": str(home / "kaggle"), "KAGGLE_USERNAME": "", "KAGGLE_KEY": "",
+           "KAGGLE_API_TOKEN": ""}
+    path = copy_repo(tmp_path / "repo")
+    run(["dvc", "repro", "fetch"], path, env)  # no credentials: the embedded sample, with its answer key
+    raw = path / "data/raw"
+    good, params = {p.name: p.read_bytes() for p in raw.iterdir()}, (path / "params.yaml").read_text()
+    assert sorted(good) == ["digit-recognizer.zip", "solution.csv", "source.json"]
+    with zipfile.ZipFile(path / "empty.zip", "w"):
+        pass
+    cases = [({"source": "missing.zip"}, {}, "which is neither auto, kaggle, sample, nor an existing zip"),
+             ({"source": "empty.zip"}, {}, "empty.zip"),
+             ({"source": "kaggle"}, {}, "no Kaggle credentials found"),
+             ({}, {"DIGIT_PIPELINE_MAX_MEMBER_MB": "lots"}, "DIGIT_PIPELINE_MAX_MEMBER_MB must be a whole number")]
+    for fetch, extra_env, said in cases:
+        (path / "params.yaml").write_text(params)
+        set_params(path, fetch=fetch)
+        result = run(["dvc", "repro", "-f", "fetch"], path, {**env, **extra_env}, check=False)
+        assert result.returncode != 0 and said in result.stderr, (fetch, extra_env, result.stderr)
+        assert "fetch: put back the last good data/raw (as dvc.lock records them)" in result.stderr, result.stderr
+        assert {p.name: p.read_bytes() for p in raw.iterdir()} == good, (fetch, extra_env)
+        scored = run(["python", "-m", "pipeline", "score", "data/raw/solution.csv", "--solution",
+                      "data/raw/solution.csv"], path, env)
+        assert scored.stdout.startswith("accuracy 1.00000"), scored.stdout
+    (path / "params.yaml").write_text(params)
+    assert run(["dvc", "status", "fetch", "--json"], path, env).stdout.strip() == "{}"
