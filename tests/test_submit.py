@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import signal
 import subprocess
@@ -12,8 +13,9 @@ import time
 import pytest
 
 from pipeline.core.config import PredictParams, TrainParams
-from kaggle_support import (N_TEST, SHORT_TIMEOUT, assert_no_secret_in_files, kaggle_env, ledger_rows,
-                            one_line_error, pipeline, submission_text)
+from digits_support import competition_zip, sample_submission, train_csv, unlabelled_csv
+from kaggle_support import (ANSWERS, N_TEST, SHORT_TIMEOUT, assert_no_secret_in_files, kaggle_env, ledger_rows,
+                            make_project, one_line_error, pipeline, submission_text)
 
 NETWORK_METHODS = ("GetSubmissionLimits", "ListSubmissions", "StartSubmissionUpload", "CreateSubmission")
 
@@ -73,7 +75,8 @@ def test_submitting_twice_makes_two_rows_and_one_archived_file(project, env, fak
 
 @pytest.mark.parametrize("content, expected", [
     ("ImageId,Digit\n1,0\n", "line 1: expected the header 'ImageId,Label', found 'ImageId,Digit'"),
-    (submission_text([1] * (N_TEST - 1)), f"has {N_TEST - 1} rows, expected {N_TEST} (one per row of test.csv)"),
+    (submission_text([1] * (N_TEST - 1)), f"has {N_TEST - 1} rows, expected {N_TEST} (one per row of test.csv): the "
+                                          f"row for ImageId {N_TEST} is missing"),
     (submission_text([1] * N_TEST).replace("\n5,1\n", "\n6,1\n"), "line 6, column ImageId: expected 5"),
     (submission_text([1] * (N_TEST - 1) + [10]), f"line {N_TEST + 1}, column Label: expected a digit 0..9, found 10"),
     ("", "is empty"),
@@ -90,6 +93,40 @@ def test_a_missing_file_is_named(project, env, fake_kaggle):
     result = submit(project, env, "--file", "nope.csv")
     assert one_line_error(result) == "error: nope.csv: no such file"
     assert fake_kaggle.calls == []
+
+
+def test_submit_takes_the_file_as_score_does_and_with_file_as_before(project, env, fake_kaggle):
+    """Issue 28: `score FILE` takes the file as an argument, and `submit FILE` said `unrecognized arguments`."""
+    other = project / "other.csv"
+    other.write_text(submission_text([(a + 1) % 10 for a in ANSWERS]))
+    assert submit(project, env, "other.csv", "-m", "positional", "--wait", "0").returncode == 0
+    assert submit(project, env, "--file", "submissions/submission.csv", "-m", "option", "--wait", "0").returncode == 0
+    uploaded = {s["description"]: s["bytes"] for s in fake_kaggle.submissions.values()}
+    assert uploaded == {"positional": other.read_bytes(),
+                        "option": (project / "submissions/submission.csv").read_bytes()}
+    line = one_line_error(submit(project, env, "other.csv", "--file", "submissions/submission.csv"))
+    assert line == ("error: two files given (other.csv and --file submissions/submission.csv): submit one at a time")
+    assert len(fake_kaggle.submissions) == 2
+
+
+def test_a_file_a_row_short_is_refused_for_its_missing_row_before_the_sample_refusal(tmp_path):
+    """Issue 28: on the sample's data (2,000 test rows), a 1,999-row --file was refused as 'predicted for the
+    sample', and the user, told to score it locally, then met the missing row there."""
+    zip_buffer = io.BytesIO()
+    competition_zip(zip_buffer, {"train.csv": train_csv(30), "test.csv": unlabelled_csv(2000),
+                                 "sample_submission.csv": sample_submission(2000)})
+    project = make_project(tmp_path / "project", zip_buffer.getvalue(), kind="sample")
+    (project / "short.csv").write_text(submission_text([3] * 1999))
+    env = kaggle_env(None, tmp_path / "home")
+    line = one_line_error(pipeline(["submit", "--file", "short.csv"], project, env))
+    assert line == ("error: short.csv: has 1999 rows, expected 2000 (one per row of test.csv): the row for ImageId "
+                    "2000 is missing")
+    (project / "long.csv").write_text(submission_text([3] * 2003))
+    line = one_line_error(pipeline(["submit", "long.csv"], project, env))
+    assert line.endswith("the rows for ImageId 2001..2003 (3) are beyond the last test image")
+    (project / "right.csv").write_text(submission_text([3] * 2000))  # a right file: now the sample is the fault
+    assert "was predicted for the embedded MNIST sample" in one_line_error(pipeline(["submit", "right.csv"], project,
+                                                                                    env))
 
 
 def test_without_the_split_stages_test_arrays_it_says_to_run_dvc_repro(project, env, fake_kaggle):

@@ -39,7 +39,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("-m", "--message", default="",
                         help="the submission's description on Kaggle (default: short commit, key params, "
                              "validation accuracy)")
-    parser.add_argument("--file", default=str(paths.SUBMISSION), help=f"the file to upload (default {paths.SUBMISSION})")
+    # The file as `score FILE` takes it; --file too, as before.
+    parser.add_argument("file", nargs="?", default=None, metavar="FILE",
+                        help=f"the file to upload (default {paths.SUBMISSION}; --file FILE also works)")
+    parser.add_argument("--file", dest="file_option", default=None, metavar="FILE", help="the same as FILE")
     parser.add_argument("--wait", type=float, default=600.0, metavar="SECONDS",
                         help="how long to wait for Kaggle's score (default 600; 0: do not wait). The submission "
                              "is recorded either way; `scores` fills in a score that comes later")
@@ -53,8 +56,25 @@ def test_rows() -> int:
     return len(load_arrays(paths.TEST_ARRAYS, required=("X",))["X"])
 
 
+def chosen_file(args) -> Path:
+    """FILE or --file FILE (the same file if both are given), else the pipeline's submission."""
+    if args.file and args.file_option and Path(args.file) != Path(args.file_option):
+        raise PipelineError(f"two files given ({args.file} and --file {args.file_option}): submit one at a time")
+    return Path(args.file or args.file_option or paths.SUBMISSION)
+
+
 def check_locally(path: Path, competition: str) -> tuple[bytes, int]:
-    """The file's bytes and rows, if it is a valid submission for the fetched competition data."""
+    """The file's bytes and rows, if it is a valid submission for the fetched competition data.
+
+    The file's own faults (no such file, a bad row, a row missing) come first: they are what the
+    user has to fix whatever the data, and a file refused for the data it was predicted for would
+    still be refused for them afterwards.
+    """
+    rows = test_rows()
+    if not path.is_file():
+        raise PipelineError(f"{path}: no such file" + ("; run dvc repro" if path == paths.SUBMISSION else ""))
+    data = path.read_bytes()
+    parse_submission(data, str(path), expected_rows=rows)
     source = read_source(paths.RAW_SOURCE)
     if source.get("kind") == "sample":
         raise PipelineError(
@@ -65,11 +85,6 @@ def check_locally(path: Path, competition: str) -> tuple[bytes, int]:
     if source.get("kind") == "kaggle" and source.get("origin") != competition:
         raise PipelineError(f"{paths.RAW_SOURCE}: the data was fetched for competition {source.get('origin')!r}, but "
                             f"params.yaml fetch.competition is {competition!r}; run dvc repro")
-    rows = test_rows()
-    if not path.is_file():
-        raise PipelineError(f"{path}: no such file" + ("; run dvc repro" if path == paths.SUBMISSION else ""))
-    data = path.read_bytes()
-    parse_submission(data, str(path), expected_rows=rows)
     return data, rows
 
 
@@ -182,7 +197,7 @@ def run(args) -> int:
     if not (math.isfinite(args.wait) and args.wait >= 0):
         raise PipelineError(f"--wait must be a number of seconds >= 0, got {args.wait:g}")
     competition = load_params(paths.PARAMS).fetch.competition
-    path = Path(args.file)
+    path = chosen_file(args)
     data, rows = check_locally(path, competition)
     sha256 = hashlib.sha256(data).hexdigest()
     origin = provenance.of_file(path, data)

@@ -99,8 +99,17 @@ def parse_submission(data: bytes, name: str, expected_rows: int | None = None,
             raise PipelineError(f"{name}, line {line}, column {header[1]}: expected a digit {low}..{high}, found {label}")
         ids[index], labels[index] = image_id, label
     if expected_rows is not None and len(ids) != expected_rows:
-        raise PipelineError(f"{name}: has {len(ids)} rows, expected {expected_rows} (one per row of test.csv)")
+        found = len(ids)
+        which = (_id_range(found + 1, expected_rows, "missing") if found < expected_rows
+                 else _id_range(expected_rows + 1, found, "beyond the last test image"))
+        raise PipelineError(f"{name}: has {found} rows, expected {expected_rows} (one per row of test.csv): {which}")
     return ids, labels
+
+
+def _id_range(first: int, last: int, what: str) -> str:
+    if first == last:
+        return f"the row for ImageId {first} is {what}"
+    return f"the rows for ImageId {first}..{last} ({last - first + 1:,}) are {what}"
 
 
 def accuracy(submission: str | Path, solution: str | Path) -> tuple[float, int]:
