@@ -20,8 +20,11 @@ def test_missing_sections_take_defaults_and_ints_are_accepted_as_floats():
 
 
 @pytest.mark.parametrize("raw, fragment", [
-    ({"train": {"lerning_rate": 0.1}}, "params.yaml.train has unknown key(s) lerning_rate"),
-    ({"trian": {}}, "params.yaml has unknown key(s) trian"),
+    ({"train": {"lerning_rate": 0.1}}, "params.yaml.train has unknown key(s) lerning_rate (did you mean learning_rate?); "),
+    ({"train": {"learnig_rate": 0.1}}, "params.yaml.train has unknown key(s) learnig_rate (did you mean learning_rate?); "),
+    ({"train": {"hiden_layer_size": [8]}}, "unknown key(s) hiden_layer_size (did you mean hidden_layer_sizes?); "),
+    ({"train": {"augment_rotate": 5, "colour": 1}}, "unknown key(s) augment_rotate (did you mean augment_rotate_degrees?), colour; "),
+    ({"trian": {}}, "params.yaml has unknown key(s) trian (did you mean train?); "),
     ({"train": {"iterations": 9, "seed": 1}}, "params.yaml.train has unknown key(s) iterations (now max_iter), seed (now random_state)"),
     ({"split": {"seed": 1}}, "params.yaml.split has unknown key(s) seed (now random_state)"),
     ({"train": {"learning_rate": "fast"}}, "params.yaml.train.learning_rate must be a number, got 'fast'"),

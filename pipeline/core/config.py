@@ -9,6 +9,7 @@ message that names the file and the field (``params.yaml.train.learning_rate mus
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -86,6 +87,15 @@ class Params:
     predict: PredictParams = field(default_factory=PredictParams)
 
 
+def _named(key: object, known: set[str]) -> str:
+    """An unknown key as the error names it: with the key that replaced it, or the known key it is a typo of
+    (difflib's closest match, as Python's own "Did you mean" does it)."""
+    if RENAMED.get(key) in known:
+        return f"{key} (now {RENAMED[key]})"
+    close = difflib.get_close_matches(str(key), sorted(known), n=1)
+    return f"{key} (did you mean {close[0]}?)" if close else str(key)
+
+
 def _build(cls: type, raw: object, where: str):
     if raw is None:
         raw = {}
@@ -94,7 +104,7 @@ def _build(cls: type, raw: object, where: str):
     known = {f.name for f in fields(cls)}
     unknown = sorted(set(raw) - known, key=str)
     if unknown:
-        named = [f"{key} (now {RENAMED[key]})" if RENAMED.get(key) in known else str(key) for key in unknown]
+        named = [_named(key, known) for key in unknown]
         raise PipelineError(f"{where} has unknown key(s) {', '.join(named)}; known keys: {', '.join(sorted(known))}")
     hints = typing.get_type_hints(cls)
     sections = {name: _build(hints[name], value, f"{where}.{name}")
