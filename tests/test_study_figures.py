@@ -19,7 +19,7 @@ from pipeline.cli import main
 from pipeline.core.errors import PipelineError
 from pipeline.report import study_figures
 from pipeline.report.study_figures import HISTORY_PNG, IMPORTANCES_PNG, read_study_export, study_pictures
-from pipeline.tuning.study import export
+from pipeline.tuning.study_file import export
 from report_support import write_project
 
 DISTRIBUTIONS = {"train.learning_rate": FloatDistribution(0.002, 0.01, log=True),

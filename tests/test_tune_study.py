@@ -3,6 +3,7 @@ the train stage's hook reports and prunes, the table and the export say what hap
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -17,7 +18,9 @@ from pipeline.core.errors import PipelineError
 from pipeline.tuning import workers
 from pipeline.tuning.space import parse_settings
 from pipeline.tuning.storage import open_storage
-from pipeline.tuning.study import export, open_study, reap_dead_workers, rebuild, table
+from pipeline.tuning.study import open_study, reap_dead_workers, table
+from pipeline.tuning.study_file import export, rebuild
+from pipeline.tuning.trial_channel import TrialChannel
 from pipeline.tuning.trial_hook import TrialHook, TrialStopped, context
 
 SPACE = {"train.learning_rate": {"low": 0.001, "high": 0.01, "log": True}, "train.max_iter": {"low": 10, "high": 30}}
@@ -92,28 +95,32 @@ def test_a_reused_pid_is_not_taken_for_the_worker():
     assert workers.alive(None) is None and workers.alive("garbage") is None
 
 
-def hook_for(journal: str, study, trial, worker_pid: int | None = None) -> TrialHook:
-    pruner = {"kind": SETTINGS.pruner, "startup_trials": SETTINGS.startup_trials,
-              "warmup_percent": SETTINGS.warmup_percent}
-    return TrialHook(json.loads(context(journal, study.study_name, trial.number, pruner, worker_pid or os.getpid())))
+@contextlib.contextmanager
+def hook_for(storage, study, trial, worker_pid: int | None = None):
+    """The train stage's hook for ``trial``, as ``tune`` hands it over: the context in its environment,
+    the worker's channel listening."""
+    with TrialChannel(trial, storage, trial._trial_id) as channel:
+        yield TrialHook(json.loads(context(trial.number, channel.path, worker_pid or os.getpid())))
 
 
 def test_the_hook_reports_percent_steps_and_prunes_a_trial_below_the_median(journal):
-    study = open_study(open_storage(journal), journal, "s", SETTINGS)
+    storage = open_storage(journal)
+    study = open_study(storage, journal, "s", SETTINGS)
     for value in (0.9, 0.92):  # two finished trials that were good at every step
         trial = study.ask()
         for step in range(0, 101, 5):
             trial.report(value, step)
         study.tell(trial, value)
     ahead = study.ask()
-    hook_for(journal, study, ahead)(4, 40, 0.95)  # 10 %: above the median there, goes on
+    with hook_for(storage, study, ahead) as hook:
+        hook(4, 40, 0.95)  # 10 %: above the median there, goes on
     trial = study.ask()
-    hook = hook_for(journal, study, trial)
-    hook(1, 40, 0.1)  # 2 %: on the grid at 0 %, before the warmup (10 %): not pruned however low
-    hook(2, 40, 0.3)  # 5 %
-    hook(3, 40, 0.99)  # 7 %: the 5 % grid point is reported already, this is not
-    with pytest.raises(TrialStopped, match=r"trial 3 pruned at 25 % of its updates: validation accuracy 0.5000"):
-        hook(11, 40, 0.5)  # 27 %: the 25 % grid point, the best so far below the median there
+    with hook_for(storage, study, trial) as hook:
+        hook(1, 40, 0.1)  # 2 %: on the grid at 0 %, before the warmup (10 %): not pruned however low
+        hook(2, 40, 0.3)  # 5 %
+        hook(3, 40, 0.99)  # 7 %: the 5 % grid point is reported already, this is not
+        with pytest.raises(TrialStopped, match=r"trial 3 pruned at 25 % of its updates: validation accuracy 0.5000"):
+            hook(11, 40, 0.5)  # 27 %: the 25 % grid point, the best so far below the median there
     frozen = study.get_trials()[-1]
     assert frozen.intermediate_values == {0: 0.1, 5: 0.3, 25: 0.5}
     assert study.get_trials()[2].intermediate_values == {10: 0.95}
@@ -121,14 +128,28 @@ def test_the_hook_reports_percent_steps_and_prunes_a_trial_below_the_median(jour
 
 
 def test_the_hook_stops_when_its_worker_is_gone_or_the_trial_was_ended(journal):
-    study = open_study(open_storage(journal), journal, "s", SETTINGS)
+    storage = open_storage(journal)
+    study = open_study(storage, journal, "s", SETTINGS)
     trial = study.ask()
-    with pytest.raises(TrialStopped, match=r"its tune worker \(pid \d+\) is gone"):
-        hook_for(journal, study, trial, worker_pid=dead_pid())(1, 10, 0.5)
-    hook = hook_for(journal, study, trial)
-    study.tell(trial, state=TrialState.FAIL)
-    with pytest.raises(TrialStopped, match="was ended by another worker"):
+    with hook_for(storage, study, trial, worker_pid=dead_pid()) as hook:
+        with pytest.raises(TrialStopped, match=r"its tune worker \(pid \d+\) is gone; stopping"):
+            hook(1, 10, 0.5)
+    with hook_for(storage, study, trial) as hook:
         hook(1, 10, 0.5)
+        study.tell(trial, state=TrialState.FAIL)
+        with pytest.raises(TrialStopped, match="was ended by another worker"):
+            hook(2, 10, 0.5)
+    # a live worker whose channel is closed (its trial is over for it): the training stops too
+    with pytest.raises(TrialStopped, match=r"its tune worker \(pid \d+\) is gone \(.+\); stopping"):
+        hook(8, 10, 0.5)
+
+
+def test_the_hook_imports_nothing_of_the_study_and_optuna_is_not_loaded():
+    """The train stage's process: its hook reaches the study only through the worker's channel."""
+    code = ("import sys, pipeline.tuning.trial_hook; "
+            "print(sorted(m for m in sys.modules if m.startswith(('pipeline.tuning', 'optuna', 'sqlalchemy'))))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "['pipeline.tuning', 'pipeline.tuning.trial_hook']"
 
 
 def test_the_table_says_why_a_trial_failed_and_the_export_rebuilds_the_study(journal):

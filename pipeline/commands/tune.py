@@ -26,9 +26,11 @@ from pipeline.core.errors import PipelineError
 from pipeline.tuning import workers
 from pipeline.tuning.experiment_trial import OBJECTIVE, Runner, TrialFailed, error_line
 from pipeline.tuning.space import STUDY_NAME, TuneSettings, load_settings
-from pipeline.tuning.storage import is_url, open_storage, shown
-from pipeline.tuning.study import (after_heartbeat_timeout, best, export, fail_reason, open_study, reap_dead_workers,
-                                   retry, table, trial_id)
+from pipeline.tuning.storage import open_storage, shown
+from pipeline.tuning.study import (after_heartbeat_timeout, fail_reason, open_study, reap_dead_workers, retry, table,
+                                   trial_id)
+from pipeline.tuning.study_file import best, export
+from pipeline.tuning.trial_channel import TrialChannel
 
 DEFAULT_TRIALS = 20
 FAILURES_IN_A_ROW = 3  # a worker stops when its last three trials all failed: something is wrong for every trial
@@ -104,10 +106,7 @@ def work(settings: TuneSettings, name: str, storage: str, trials: int | None, ti
     optuna_storage = open_storage(storage, failed_trial_callback=after_heartbeat_timeout,
                                   create_tables=label is None)  # a --workers N process: the command made them
     study = open_study(optuna_storage, shown(storage), name, settings, index)
-    child_storage = storage if is_url(storage) else str(Path(storage).resolve())
-    pruner = {"kind": settings.pruner, "startup_trials": settings.startup_trials,
-              "warmup_percent": settings.warmup_percent}
-    runner = Runner(root, child_storage, name, pruner, blas_threads)
+    runner = Runner(root, name, blas_threads)
     if trials is not None and _finished(study) >= trials:
         return 0
     failures = {"in_a_row": 0, "last": ""}
@@ -126,12 +125,13 @@ def work(settings: TuneSettings, name: str, storage: str, trials: int | None, ti
         shown_params = " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in overrides.items())
         _say(label, f"trial {trial.number} ({name_}): {shown_params}")
         log = root / paths.TUNE_LOGS / f"{name_}.log"
+        channel = TrialChannel(trial, optuna_storage, trial_id(optuna_storage, name, trial.number))
         try:
-            metrics = runner.run(trial.number, overrides, log)
+            with channel:  # the train stage's hook reports here; the pruner answers
+                metrics = runner.run(trial.number, overrides, log, channel.path)
         except TrialFailed as exc:
-            at = optuna_storage.get_trial(trial_id(optuna_storage, name, trial.number)).user_attrs.get("pruned_at_percent")
-            if at is not None:
-                _say(label, f"trial {trial.number}: pruned at {at} % of its updates")
+            if channel.pruned_at is not None:
+                _say(label, f"trial {trial.number}: pruned at {channel.pruned_at} % of its updates")
                 raise optuna.TrialPruned() from None
             trial.set_user_attr("fail_reason", str(exc))
             _say(label, f"trial {trial.number}: failed: {exc}")

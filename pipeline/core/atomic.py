@@ -53,21 +53,23 @@ def remove_orphaned_temporaries(path: str | Path) -> None:
     prefix = f".{path.name}."
     for stale in path.parent.glob(f"{glob.escape(prefix)}*.tmp"):
         pid = stale.name[len(prefix):].split(".", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not pid_alive(int(pid)):
             with contextlib.suppress(OSError):
                 stale.unlink()
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` of this machine runs (POSIX). A killed process stays a zombie until its
+    parent waits for it: it does nothing more, so a zombie (or a dead one, state X) counts as gone."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except OSError:  # e.g. PermissionError: it exists, as another user's
         return True
-    try:  # a killed process stays a zombie until it is reaped: it writes nothing more
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return stat[stat.rindex(")") + 2:][:1] != "Z"
+    try:  # /proc/PID/stat: the command name (field 2) is in parentheses and may hold spaces
+        stat = Path(f"/proc/{pid}/stat").read_bytes().decode("ascii", "replace")
+        return stat[stat.rindex(")") + 2:][:1] not in ("Z", "X")
     except (OSError, ValueError):
         return True
 

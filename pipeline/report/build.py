@@ -34,7 +34,7 @@ class ReportInputs:
     history: list[Submission] | None = None   # None: no ledger file
     augmented: np.ndarray | None = None       # (k, 784) digits as training augments them
     augmentation: str = ""                    # what was drawn, in words
-    study: dict | None = None                 # tune/study.json (pipeline.tuning.study.export); None: no study
+    study: dict | None = None                 # tune/study.json (pipeline.tuning.study_file.export); None: no study
 
 
 def build_report(inputs: ReportInputs) -> dict[str, bytes]:

@@ -1,7 +1,7 @@
 """The hyperparameter study's pictures: Optuna's own matplotlib plots of ``tune/study.json``.
 
-``python -m pipeline tune`` exports its study (``pipeline.tuning.study.export``); this module reads
-that file, checks it, and draws from an in-memory copy of the study (``pipeline.tuning.study.rebuild``)
+``python -m pipeline tune`` exports its study (``pipeline.tuning.study_file.export``); this module reads
+that file, checks it, and draws from an in-memory copy of the study (``pipeline.tuning.study_file.rebuild``)
 the optimisation history and, when they mean something, the parameter importances.
 
 Optuna's plots are made with pyplot and restyle matplotlib globally (``plt.style.use("ggplot")``):
@@ -23,7 +23,7 @@ import matplotlib
 from pipeline.core.errors import PipelineError
 from pipeline.core.metrics_io import read_json_object
 from pipeline.report import figures
-from pipeline.tuning.study import best, rebuild
+from pipeline.tuning.study_file import best, rebuild
 
 HISTORY_PNG = "study_history.png"
 IMPORTANCES_PNG = "study_importances.png"

@@ -37,9 +37,7 @@ class TrialFailed(Exception):
 @dataclass(frozen=True)
 class Runner:
     root: Path  # the project (the DVC workspace)
-    storage: str  # as the child opens it: a journal's absolute path or the URL
     study: str
-    pruner: dict
     blas_threads: int | None = None  # per worker; None leaves BLAS its default
 
     def experiment_name(self, number: int) -> str:
@@ -62,22 +60,24 @@ class Runner:
         return [sys.executable, "-m", "dvc", "exp", "run", "--temp", "-n", name,
                 *[arg for s in sets for arg in ("-S", s)]]
 
-    def environment(self, number: int) -> dict[str, str]:
+    def environment(self, number: int, channel: str) -> dict[str, str]:
         env = dict(os.environ)
-        env[TRIAL_ENV] = context(self.storage, self.study, number, self.pruner, os.getpid())
+        env[TRIAL_ENV] = context(number, channel, os.getpid())
         if self.blas_threads:
             for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
                 env[var] = str(self.blas_threads)
         return env
 
-    def run(self, number: int, overrides: dict[str, Any], log: Path) -> dict:
-        """Run the trial; its ``metrics/predict.json``. Raises ``TrialFailed`` with the run's own error line."""
+    def run(self, number: int, overrides: dict[str, Any], log: Path, channel: str) -> dict:
+        """Run the trial, its train stage reporting on ``channel`` (a ``TrialChannel``'s path); its
+        ``metrics/predict.json``. Raises ``TrialFailed`` with the run's own error line."""
         self.checked(overrides)
         name = self.experiment_name(number)
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "wb") as out:
-            code = subprocess.run(self.command(name, overrides), cwd=self.root, env=self.environment(number),
-                                  stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL).returncode
+            code = subprocess.run(self.command(name, overrides), cwd=self.root,
+                                  env=self.environment(number, channel), stdout=out, stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL).returncode
         if code != 0:
             raise TrialFailed(error_line(log.read_text(errors="replace")) + f" (log: {log})")
         return self.metrics(name)

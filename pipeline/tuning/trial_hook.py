@@ -2,7 +2,15 @@
 
 ``tune`` runs each trial as ``dvc exp run``, so the training happens in a stage process that DVC
 starts. ``tune`` hands that process its trial through the environment variable ``TRIAL_ENV`` (JSON:
-storage, study, trial number, pruner, the worker's pid); without it the train stage trains as usual.
+the trial's number, the worker's pid, and the Unix socket the worker listens on while the trial runs);
+without it the train stage trains as usual.
+
+This module is all the train stage imports of the sweep, so it knows nothing of studies: it sends
+each report as one JSON line, ``{"step": 25, "value": 0.97}``, and reads one word back: ``go``,
+``pruned`` or ``ended`` (another worker ended the trial). The worker holds the study and asks its
+pruner (``pipeline.tuning.trial_channel``). A change to the study, storage or space code therefore
+leaves the train stage, and its DVC run cache, as it was.
+
 The step Optuna sees is the percent of the trial's updates done, on a grid of ``GRID_PERCENT``: a
 pruner compares trials at the same step, so every trial must report the same steps, whatever its
 ``max_iter`` and ``eval_every`` (the first check at or past each grid point reports it).
@@ -12,63 +20,71 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 
+from pipeline.core.atomic import pid_alive
 from pipeline.core.errors import PipelineError
-from pipeline.tuning import workers
 
 TRIAL_ENV = "DIGIT_PIPELINE_TRIAL"
 GRID_PERCENT = 5
+GO, PRUNED, ENDED = "go", "pruned", "ended"  # the worker's answers
 
 
 class TrialStopped(PipelineError):
     """The trial was pruned, or its worker is gone: the stage stops, and says which."""
 
 
-def context(storage: str, study: str, number: int, pruner: dict, worker_pid: int) -> str:
-    return json.dumps({"storage": storage, "study": study, "trial": number, "pruner": pruner,
-                       "worker_pid": worker_pid})
+def context(number: int, channel: str, worker_pid: int) -> str:
+    """``TRIAL_ENV``'s value for trial ``number``, whose worker ``worker_pid`` listens on ``channel``."""
+    return json.dumps({"trial": number, "channel": channel, "worker_pid": worker_pid})
 
 
 class TrialHook:
     """Called with each validation check; raises ``TrialStopped`` to end the trial early."""
 
     def __init__(self, ctx: dict):
-        import optuna
-
-        from pipeline.tuning.space import TuneSettings
-        from pipeline.tuning.storage import open_storage
-        from pipeline.tuning.study import make_pruner, trial_id
-
-        optuna.logging.set_verbosity(optuna.logging.ERROR)
         self.number = int(ctx["trial"])
         self.worker_pid = int(ctx["worker_pid"])
-        pruner = make_pruner(TuneSettings(pruner=ctx["pruner"]["kind"],
-                                          startup_trials=ctx["pruner"]["startup_trials"],
-                                          warmup_percent=ctx["pruner"]["warmup_percent"]))
-        self.storage = open_storage(ctx["storage"], create_tables=False)
-        study = optuna.load_study(study_name=ctx["study"], storage=self.storage, pruner=pruner)
-        self.trial_id = trial_id(self.storage, ctx["study"], self.number)
-        self.trial = optuna.trial.Trial(study, self.trial_id)
+        self.channel = str(ctx["channel"])
         self.last_step = -1
+        self._connection: socket.socket | None = None
+        self._replies = None
 
     @classmethod
     def from_env(cls) -> "TrialHook | None":
         raw = os.environ.get(TRIAL_ENV)
         return cls(json.loads(raw)) if raw else None
 
-    def __call__(self, iteration: int, max_iter: int, validation_accuracy: float) -> None:
-        from optuna.trial import TrialState
+    def _gone(self, why: str = "") -> TrialStopped:
+        return TrialStopped(f"trial {self.number}: its tune worker (pid {self.worker_pid}) is gone"
+                            f"{f' ({why})' if why else ''}; stopping")
 
-        if not workers.pid_alive(self.worker_pid):
-            raise TrialStopped(f"trial {self.number}: its tune worker (pid {self.worker_pid}) is gone; stopping")
+    def _ask(self, step: int, value: float) -> str:
+        try:
+            if self._connection is None:
+                self._connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self._connection.connect(self.channel)
+                self._replies = self._connection.makefile("r", encoding="utf-8")
+            self._connection.sendall((json.dumps({"step": step, "value": value}) + "\n").encode("utf-8"))
+            answer = self._replies.readline().strip()
+        except OSError as exc:
+            raise self._gone(exc.strerror or str(exc)) from None
+        if not answer:  # the worker closed the channel: it died, or its trial is over
+            raise self._gone("it closed the trial's channel")
+        return answer
+
+    def __call__(self, iteration: int, max_iter: int, validation_accuracy: float) -> None:
+        if not pid_alive(self.worker_pid):
+            raise self._gone()
         step = 100 * iteration // max_iter // GRID_PERCENT * GRID_PERCENT
         if step <= self.last_step:
             return
         self.last_step = step
-        if self.storage.get_trial(self.trial_id).state != TrialState.RUNNING:
+        answer = self._ask(step, float(validation_accuracy))
+        if answer == ENDED:
             raise TrialStopped(f"trial {self.number} was ended by another worker; stopping")
-        self.trial.report(validation_accuracy, step)
-        if step < 100 and self.trial.should_prune():
-            self.storage.set_trial_user_attr(self.trial_id, "pruned_at_percent", step)
+        if answer == PRUNED:
             raise TrialStopped(f"trial {self.number} pruned at {step} % of its updates: validation accuracy "
                                f"{validation_accuracy:.4f} is below the other trials' median there")
+        if answer != GO:
+            raise self._gone(f"it answered {answer[:60]!r}")
