@@ -65,6 +65,10 @@ class DeviceFullBatch:
     def close(self) -> None:
         self.moved = None
 
+    def put(self, array):
+        """A host array copied to the device, once (the data and the weights stay there for the whole fit)."""
+        return self.xp.asarray(array)
+
     def __enter__(self) -> "DeviceFullBatch":
         return self
 
@@ -87,15 +91,8 @@ class DeviceFullBatch:
         elif shifts is not None:
             columns, weights = shift_parts(shifts, self.image_shape, np.dtype(self.x.dtype))
             inputs = self._move(xp.asarray(columns), xp.asarray(weights))
-        acts = nn.forward_all(layers, inputs)
-        loss_sum, correct, delta = nn.softmax_cross_entropy_sums(acts[-1], self.targets, self.rows)
-        delta *= 1.0 / self.n
-        grads = nn.backward(layers, inputs, acts, delta)
-        if self.weight_decay:
-            for (grad_w, _), (w, _) in zip(grads, layers):
-                grad_w += self.weight_decay * w
-        loss = loss_sum / self.n + nn.l2_penalty(layers, self.weight_decay)
-        return loss, correct / self.n, grads
+        loss_sum, correct, grads = nn.loss_and_gradients(layers, inputs, self.targets, self.rows, 1.0 / self.n)
+        return nn.regularised(loss_sum, self.n, layers, grads, self.weight_decay), correct / self.n, grads
 
     def _move(self, columns, weights):
         """Each group's images read through its gather: out[r, o] = Σ_k weights[g, 4o+k] x[r, columns[g, 4o+k]]."""

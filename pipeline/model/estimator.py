@@ -19,8 +19,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from pipeline.core.config import TrainParams
 from pipeline.core.param_rules import check_fields
 from pipeline.model import devices, nn, warps
-from pipeline.model.device_batch import DeviceFullBatch
-from pipeline.model.full_batch import FullBatchGradient, auto_workers
+from pipeline.model.engines import make_engine
 from pipeline.model.optim import Optimizer, learning_rate_at
 
 DTYPE = np.float32
@@ -84,13 +83,19 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
     @classmethod
     def from_params(cls, params: TrainParams, **extra) -> "DigitNetClassifier":
         """The estimator for params.yaml's ``train`` section (``extra``: ``image_shape``)."""
-        return cls(**dataclasses.asdict(params), **extra)
+        model = cls(**dataclasses.asdict(params), **extra)
+        model._loaded_params = params  # already checked by params.yaml's loader: fit does not check them again
+        return model
 
     def checked_params(self) -> TrainParams:
         """This estimator's training parameters, coerced and checked against ``TrainParams``'s rules:
-        a bad one raises ``InvalidParameter`` (a ``ValueError``) with the words params.yaml's loader uses."""
-        values = check_fields(TrainParams, {name: getattr(self, name) for name in TRAIN_PARAMS}, type(self).__name__)
-        return TrainParams(**values)
+        a bad one raises ``InvalidParameter`` (a ``ValueError``) with the words params.yaml's loader uses.
+        Params that came checked through ``from_params`` and have not been changed since are returned as they are."""
+        given = {name: getattr(self, name) for name in TRAIN_PARAMS}
+        loaded = getattr(self, "_loaded_params", None)
+        if loaded is not None and dataclasses.asdict(loaded) == given:
+            return loaded
+        return TrainParams(**check_fields(TrainParams, given, type(self).__name__))
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, X, y, eval_set=None, callback: Callable[[dict], None] | None = None):
@@ -120,25 +125,16 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         self.image_shape_ = self.image_shape_for(x.shape[1]) if p.augment_translate > 0 or ranges.warping else None
         shifting = self.image_shape_ is not None
         self.device_ = devices.describe(device)
-        if device == "cpu":
-            # Without moves the groups are only units of work for the cores: one per worker thread.
-            groups = p.augment_groups if shifting else auto_workers(len(x), sizes)
-            engine = FullBatchGradient(x, targets, sizes, p.weight_decay, self.image_shape_, groups)
-            layers = host_layers
-        else:  # the data and the weights go to the device once and stay there for the whole fit
-            xp = devices.module_for(device)
-            engine = DeviceFullBatch(xp.asarray(x), xp.asarray(targets), sizes, p.weight_decay, self.image_shape_,
-                                     p.augment_groups if shifting else 1)
-            layers = [(xp.asarray(w), xp.asarray(b)) for w, b in host_layers]
+        engine = make_engine(device, x, targets, sizes, p.weight_decay, self.image_shape_,
+                             p.augment_groups if shifting else None)
+        layers = [(engine.put(w), engine.put(b)) for w, b in host_layers]
         self.layers_ = layers  # the live weights (on the device during a GPU fit), for callbacks that predict
         params = [w for layer in layers for w in layer]
         optimizer = Optimizer(p.optimizer, params, p.momentum, p.beta_1, p.beta_2)
         validation = None
         if eval_set is not None:
             x_val, y_val = eval_set
-            x_val = self._scaled(x_val)
-            validation = (x_val if device == "cpu" else engine.xp.asarray(x_val),
-                          np.searchsorted(self.classes_, np.asarray(y_val)))
+            validation = (engine.put(self._scaled(x_val)), np.searchsorted(self.classes_, np.asarray(y_val)))
         self.history_ = []
         start = time.perf_counter()
         # Divergence is caught below and reported with its iteration; NumPy's overflow warnings would only add noise.
@@ -155,10 +151,9 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
 
                 # The device engine queues an update and returns at once; the next update's moves are
                 # drawn on the host while the device computes (the same draws, in the same order).
-                queue = getattr(engine, "launch", engine)
                 moves = draw()
                 for step in range(p.max_iter):
-                    loss, accuracy, grads = queue(layers, *moves)
+                    loss, accuracy, grads = engine.launch(layers, *moves)
                     if step + 1 < p.max_iter:
                         moves = draw()
                     loss, accuracy = float(loss), float(accuracy)  # waits for the device

@@ -29,7 +29,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from pipeline.model.nn import Layers, l2_penalty, shift_slices
+from pipeline.model import nn
+from pipeline.model.nn import Layers, shift_slices
 
 THREAD_LIMITS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -145,6 +146,15 @@ class FullBatchGradient:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    @staticmethod
+    def put(array: np.ndarray) -> np.ndarray:
+        """A host array where this engine computes: here, the host itself."""
+        return array
+
+    def launch(self, layers: Layers, shifts: np.ndarray | None = None, warps=None) -> tuple[float, float, Layers]:
+        """``__call__``: on the CPU an update is done when it returns (the device engine's returns at once)."""
+        return self(layers, shifts, warps)
+
     def __call__(self, layers: Layers, shifts: np.ndarray | None = None,
                  warps=None) -> tuple[float, float, Layers]:
         """Return (loss, accuracy, gradients) for the current ``layers``.
@@ -167,11 +177,8 @@ class FullBatchGradient:
             self._run(self._sum_rows)
         grads = [(self.total_w0 if i == 0 else self.grad_w[i].sum(axis=0), self.grad_b[i].sum(axis=0))
                  for i in range(len(layers))]
-        if self.weight_decay:
-            for (grad_w, _), (w, _) in zip(grads, layers):
-                grad_w += self.weight_decay * w
-        loss = float(self.loss_sums.sum()) / self.n + l2_penalty(layers, self.weight_decay)
-        return loss, float(self.correct.sum()) / self.n, grads
+        loss = nn.regularised(float(self.loss_sums.sum()), self.n, layers, grads, self.weight_decay)
+        return float(loss), float(self.correct.sum()) / self.n, grads
 
     def _run(self, task, *args) -> None:
         """``task(worker, *args)`` on every worker thread (here when there is one), re-raising a failure."""
@@ -200,57 +207,28 @@ class FullBatchGradient:
         """Forward and backward for the rows of group ``g``, on ``worker``'s scratch buffers; fills slot
         ``g`` of every gradient.
 
-        ``move``: None, a (dy, dx) shift or a warp matrix T for this group's images.
+        ``move``: None, a (dy, dx) shift or a warp matrix T for this group's images. The math is
+        ``nn.loss_and_gradients``; what is this engine's own is the first layer as the group sees it
+        (moved, and cut to the used columns) and where every result is written.
         """
-        scratch, mask_buffer = self.shifted_w[worker], self.masks[worker]
-        rows, last = self.groups[g], len(layers) - 1
-        x = self.x[rows]  # only the used columns
-        inputs = x
-        for i, (w, b) in enumerate(layers):  # forward
-            z = self.acts[i][rows]
-            weights = w
-            if i == 0:
-                weights = w if move is None else self._moved_weights(w, move, scratch)
-                if self.used is not None:
-                    weights = np.take(weights, self.used, axis=0, out=self.used_w[worker])
-            np.matmul(inputs, weights, out=z)
-            z += b
-            if i < last:
-                np.maximum(z, 0, out=z)
-            inputs = z
-        self._softmax_cross_entropy(g, rows)
-        for i in range(last, -1, -1):  # backward
-            delta = self.deltas[i][rows]
-            below = x if i == 0 else self.acts[i - 1][rows]
-            if i == 0 and self.used is not None:  # in the moved images' frame, zero on the unused pixels
-                np.matmul(below.T, delta, out=self.used_grad[worker])
-                self.grad_w[0][g].fill(0)
-                self.grad_w[0][g][self.used] = self.used_grad[worker]
-            else:
-                np.matmul(below.T, delta, out=self.grad_w[i][g])  # for layer 0: in the moved images' frame
-            np.sum(delta, axis=0, out=self.grad_b[i][g])
-            if i > 0:
-                under = self.deltas[i - 1][rows]
-                np.matmul(delta, layers[i][0].T, out=under)
-                mask = mask_buffer[:under.shape[0], :under.shape[1]]
-                np.greater(below, 0, out=mask)
-                under *= mask  # ReLU passes the gradient only where it was active
+        rows, scratch = self.groups[g], self.shifted_w[worker]
+        first = layers[0][0] if move is None else self._moved_weights(layers[0][0], move, scratch)
+        if self.used is not None:
+            first = np.take(first, self.used, axis=0, out=self.used_w[worker])
+        grads = [(self.grad_w[i][g], self.grad_b[i][g]) for i in range(len(layers))]
+        if self.used is not None:  # the first layer's gradient over the used columns, spread out below
+            grads[0] = (self.used_grad[worker], self.grad_b[0][g])
+        local, targets = self.local_targets[g]
+        loss, correct, _ = nn.loss_and_gradients(
+            [(first, layers[0][1]), *layers[1:]], self.x[rows], targets, local, 1.0 / self.n,
+            {"acts": [a[rows] for a in self.acts], "logit_delta": self.deltas[-1][rows],
+             "deltas": [d[rows] for d in self.deltas[:-1]], "grads": grads, "mask": self.masks[worker]})
+        self.loss_sums[g], self.correct[g] = float(loss), correct
+        if self.used is not None:  # in the moved images' frame, zero on the unused pixels
+            self.grad_w[0][g].fill(0)
+            self.grad_w[0][g][self.used] = self.used_grad[worker]
         if move is not None:
             self._move_back(self.grad_w[0][g], move, scratch)
-
-    def _softmax_cross_entropy(self, g: int, rows: slice) -> None:
-        """Loss sum and right answers of group ``g``; leaves dLoss/dlogits (mean over all n) in deltas[-1]."""
-        logits, delta = self.acts[-1][rows], self.deltas[-1][rows]
-        local, targets = self.local_targets[g]
-        self.correct[g] = np.count_nonzero(logits.argmax(axis=1) == targets)
-        logits -= logits.max(axis=1, keepdims=True)
-        np.exp(logits, out=delta)
-        sums = delta.sum(axis=1, keepdims=True)
-        log_sums = np.log(sums[:, 0].astype(np.float64))
-        self.loss_sums[g] = float(np.sum(log_sums) - np.sum(logits[local, targets], dtype=np.float64))
-        delta /= sums
-        delta[local, targets] -= 1
-        delta *= 1.0 / self.n
 
     def _moved_weights(self, w: np.ndarray, move, out: np.ndarray) -> np.ndarray:
         """``w`` as seen by moved images: x @ result == move(x) @ w, written into ``out``."""

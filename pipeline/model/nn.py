@@ -3,11 +3,12 @@
 ``layers`` is a list of (W, b) pairs: W of shape (fan_in, fan_out), b of shape (fan_out,). Every
 hidden layer is followed by ReLU; the last layer's output goes through softmax.
 
-Each function works on the array module of its inputs (``numpy``, or ``cupy`` on a GPU). The CPU
-training loop (``pipeline.model.full_batch``) computes the same loss and gradients group by group on
-its own buffers; the device engine (``pipeline.model.device_batch``) uses ``forward_all``,
-``softmax_cross_entropy_sums`` and ``backward`` here over all rows at once. Prediction, the report and
-the tests' references use the rest.
+Each function works on the array module of its inputs (``numpy``, or ``cupy`` on a GPU). The math of
+training is written here once: ``loss_and_gradients`` (forward, softmax cross-entropy, backward) and
+``regularised`` (weight decay and the mean loss). The CPU engine (``pipeline.model.full_batch``) runs
+them group by group on buffers it allocates once (the optional ``out`` arguments); the device engine
+(``pipeline.model.device_batch``) runs them over all rows at once. The engines differ only in how rows
+are grouped, threaded and moved. Prediction, the report and the tests' references use the rest.
 """
 
 from __future__ import annotations
@@ -33,43 +34,87 @@ def forward(layers: Layers, x):
     return forward_all(layers, x)[-1]
 
 
-def forward_all(layers: Layers, x) -> list:
-    """Every layer's output for inputs ``x``: ReLU applied to the hidden ones, the logits last."""
-    xp, h, out = array_module(x), x, []
+def forward_all(layers: Layers, x, out: list | None = None) -> list:
+    """Every layer's output for inputs ``x``: ReLU applied to the hidden ones, the logits last.
+
+    ``out``: optional buffers, one (rows, width) array per layer, that receive the outputs (the CPU
+    engine passes its group's slices of buffers allocated once); otherwise new arrays are made.
+    """
+    xp, h, acts = array_module(x), x, []
     for i, (w, b) in enumerate(layers):
-        h = h @ w
+        h = xp.matmul(h, w, out=None if out is None else out[i])
         h += b
         if i < len(layers) - 1:
             xp.maximum(h, 0, out=h)
-        out.append(h)
-    return out
+        acts.append(h)
+    return acts
 
 
-def softmax_cross_entropy_sums(logits, targets, rows) -> tuple:
-    """(summed cross-entropy in float64, count of right answers, softmax minus one-hot) for integer
-    ``targets`` (``rows``: ``arange(len(targets))``, on the same device). The sums are 0-d arrays of
-    the inputs' module, left on the device until the caller reads them. ``logits`` is overwritten."""
+def softmax_cross_entropy_sums(logits, targets, rows, scale: float = 1.0, out=None) -> tuple:
+    """(summed cross-entropy in float64, count of right answers, ``scale`` x (softmax minus one-hot)) for
+    integer ``targets`` (``rows``: ``arange(len(targets))``, on the same device).
+
+    The sums are 0-d arrays of the inputs' module (NumPy scalars on the CPU), left on the device until
+    the caller reads them. ``logits`` is overwritten; ``out`` (same shape) receives the third result.
+    ``scale`` is 1/n for a mean over n rows, of which these may be a group.
+    """
     xp = array_module(logits)
     correct = xp.count_nonzero(logits.argmax(axis=1) == targets)
     logits -= logits.max(axis=1, keepdims=True)
-    delta = xp.exp(logits)
+    delta = xp.exp(logits, out=out)
     sums = delta.sum(axis=1, keepdims=True)
-    loss = xp.log(sums[:, 0].astype(xp.float64)).sum() - logits[rows, targets].astype(xp.float64).sum()
+    loss = xp.sum(xp.log(sums[:, 0].astype(xp.float64))) - xp.sum(logits[rows, targets], dtype=xp.float64)
     delta /= sums
     delta[rows, targets] -= 1
+    if scale != 1.0:
+        delta *= scale
     return loss, correct, delta
 
 
-def backward(layers: Layers, x, acts: list, delta) -> Layers:
-    """Gradients (dW, db) of every layer from dLoss/dlogits ``delta``, the inputs ``x`` and ``forward_all``'s ``acts``."""
-    grads = [None] * len(layers)
+def backward(layers: Layers, x, acts: list, delta, grads: list | None = None, deltas: list | None = None,
+             mask=None) -> Layers:
+    """Gradients (dW, db) of every layer from dLoss/dlogits ``delta``, the inputs ``x`` and ``forward_all``'s ``acts``.
+
+    Optional buffers: ``grads`` a (dW, db) pair of arrays per layer to write into; ``deltas`` one array
+    per hidden layer for dLoss/d(its output); ``mask`` a bool array at least as large as any hidden
+    layer's output, scratch for the ReLU's mask. Only the layers above the first are read, so the
+    first layer's weights may be a stand-in (the CPU engine's moved copy).
+    """
+    xp = array_module(x)
+    found = [None] * len(layers)
     for i in range(len(layers) - 1, -1, -1):
         below = x if i == 0 else acts[i - 1]
-        grads[i] = (below.T @ delta, delta.sum(axis=0))
+        grad_w, grad_b = (None, None) if grads is None else grads[i]
+        found[i] = (xp.matmul(below.T, delta, out=grad_w), xp.sum(delta, axis=0, out=grad_b))
         if i > 0:
-            delta = delta @ layers[i][0].T
-            delta *= below > 0  # ReLU passes the gradient only where it was active
-    return grads
+            under = xp.matmul(delta, layers[i][0].T, out=None if deltas is None else deltas[i - 1])
+            active = xp.greater(below, 0, out=None if mask is None else mask[:below.shape[0], :below.shape[1]])
+            under *= active  # ReLU passes the gradient only where it was active
+            delta = under
+    return found
+
+
+def loss_and_gradients(layers: Layers, x, targets, rows, scale: float, buffers: dict | None = None) -> tuple:
+    """(summed cross-entropy, count of right answers, gradients of ``scale`` x that sum) of the rows ``x``.
+
+    The one forward and backward pass both engines run: the CPU engine once per group of rows on its
+    preallocated ``buffers`` (``acts``, ``logit_delta``, ``deltas``, ``grads``, ``mask``: see
+    ``forward_all``, ``softmax_cross_entropy_sums`` and ``backward``), the device engine once over
+    every row. ``layers[0]`` is the first layer as these rows see it (moved, or cut to the used columns).
+    """
+    b = buffers or {}
+    acts = forward_all(layers, x, out=b.get("acts"))
+    loss, correct, delta = softmax_cross_entropy_sums(acts[-1], targets, rows, scale, out=b.get("logit_delta"))
+    grads = backward(layers, x, acts, delta, b.get("grads"), b.get("deltas"), b.get("mask"))
+    return loss, correct, grads
+
+
+def regularised(loss_sum, n: int, layers: Layers, grads: Layers, weight_decay: float):
+    """The mean loss over ``n`` rows with the L2 penalty, after adding weight decay to ``grads`` in place."""
+    if weight_decay:
+        for (grad_w, _), (w, _) in zip(grads, layers):
+            grad_w += weight_decay * w
+    return loss_sum / n + l2_penalty(layers, weight_decay)
 
 
 def forward_rowwise(layers: Layers, x: np.ndarray) -> np.ndarray:
@@ -104,10 +149,13 @@ def cross_entropy(logits, targets) -> float:
     return float(-log_softmax(logits)[xp.arange(len(targets)), targets].mean())
 
 
-def l2_penalty(layers: Layers, weight_decay: float) -> float:
+def l2_penalty(layers: Layers, weight_decay: float):
+    """0.5 x ``weight_decay`` x the summed squares of the weights (not the biases), in float64; a 0-d
+    array of the weights' module, so a GPU fit does not wait for it."""
     if not weight_decay:
         return 0.0
-    return 0.5 * weight_decay * sum(float(array_module(w).vdot(w.ravel(), w.ravel())) for w, _ in layers)
+    xp = array_module(layers[0][0])
+    return 0.5 * weight_decay * sum(xp.vdot(w.ravel(), w.ravel()).astype(xp.float64) for w, _ in layers)
 
 
 def shift_slices(shift: int, length: int) -> tuple[slice, slice]:

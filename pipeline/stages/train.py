@@ -28,16 +28,16 @@ def run(args) -> int:
     train = load_arrays(paths.TRAIN_ARRAYS, required=("X", "y"))
     validation = load_arrays(paths.VALIDATION_ARRAYS, required=("X", "y"))
     model = build_model(params)
-    try:
-        device = devices.describe(devices.resolve(params.device))
-    except devices.GpuUnavailable as exc:
-        raise PipelineError(str(exc)) from None
-    print(f"train: {params.max_iter} full-batch updates on {device} (train.device: {params.device})", flush=True)
     trial = TrialHook.from_env()  # a trial of `python -m pipeline tune`: report to it, stop if pruned
-    progress = Progress(params.max_iter, "train", unit="it")
+    progress = None
     last = {}
 
     def report(record: dict) -> None:
+        nonlocal progress
+        if progress is None:  # the first update: say where fit runs, as it resolved train.device
+            print(f"train: {params.max_iter} full-batch updates on {model.device_} (train.device: {params.device})",
+                  flush=True)
+            progress = Progress(params.max_iter, "train", unit="it")
         if "validation_accuracy" in record:
             last["val_acc"] = record["validation_accuracy"]
             if trial is not None:
@@ -49,8 +49,11 @@ def run(args) -> int:
         model.fit(train["X"], train["y"], eval_set=(validation["X"], validation["y"]), callback=report)
     except TrainingDiverged as exc:
         raise PipelineError(f"{exc}; lower train.learning_rate in params.yaml") from None
+    except devices.GpuUnavailable as exc:
+        raise PipelineError(str(exc)) from None
     finally:
-        progress.close()
+        if progress is not None:
+            progress.close()
     seconds = time.perf_counter() - start
 
     val_pred = model.predict(validation["X"])
