@@ -107,7 +107,8 @@ def ranges_of(params) -> WarpRanges:
 def random_affines(rng: np.random.Generator, n: int, shape: tuple[int, int],
                    r: WarpRanges) -> tuple[np.ndarray, np.ndarray]:
     """(matrices (n, 2, 2), offsets (n, 2)) of random rotations, scales, shears and translations
-    about the image centre."""
+    about the image centre. A drawn angle θ > 0 turns the image clockwise as shown with row 0 at the
+    top (``scipy.ndimage.rotate(image, -θ)``); a zoom z > 1 enlarges it (tests/test_warps_geometry.py)."""
     angle, shear = np.deg2rad(rng.uniform(-1, 1, (2, n)) * np.array([[r.rotate_degrees], [r.shear_degrees]]))
     scale = 1.0 + rng.uniform(-r.scale, r.scale, n)
     shift = rng.uniform(-r.translate, r.translate, (n, 2))
