@@ -19,6 +19,7 @@ import yaml
 from optuna.trial import TrialState
 
 from pipeline.tuning.storage import open_storage
+from pipeline.tuning.study import retried_trial_number
 from repo_support import GIT_ENV, as_in_a_terminal, copy_repo, run, set_params, stop_group
 
 pytestmark = pytest.mark.slow
@@ -210,7 +211,7 @@ def test_ctrl_c_marks_the_running_trial_and_queues_it_again(tmp_path):
     assert trials[trial.number].state == TrialState.FAIL
     assert trials[trial.number].user_attrs["fail_reason"] == "interrupted (Ctrl-C)"
     queued = [t for t in trials if t.state == TrialState.WAITING]
-    assert len(queued) == 1 and queued[0].user_attrs["retry_of"] == trial.number
+    assert len(queued) == 1 and retried_trial_number(queued[0]) == trial.number
     assert "Traceback" not in output, output
     leftovers = subprocess.run(["pgrep", "-f", f"{repo}"], capture_output=True, text=True).stdout.split()
     assert leftovers == [], "processes of the interrupted sweep still run"
@@ -240,7 +241,7 @@ def test_two_workers_share_a_postgresql_study_and_a_killed_worker_costs_nothing(
     killed = trials[trial.number]
     assert killed.state == TrialState.FAIL
     assert killed.user_attrs["fail_reason"] == f"its worker (pid {worker_pid}) died mid-trial"
-    retried = [t for t in trials if t.user_attrs.get("retry_of") == trial.number]
+    retried = [t for t in trials if retried_trial_number(t) == trial.number]
     assert len(retried) == 1 and retried[0].state == TrialState.COMPLETE
     assert retried[0].params == killed.params
     assert sum(t.state == TrialState.COMPLETE for t in trials) == 4
@@ -286,7 +287,7 @@ def test_another_machines_dead_worker_is_found_by_the_heartbeat_and_its_trial_ru
             os.environ.pop(key, None)
     trials = optuna.load_study(study_name="machines", storage=url).get_trials()
     assert trials[trial.number].state == TrialState.FAIL, result.stdout
-    retried = [t for t in trials if t.user_attrs.get("retry_of") == trial.number]
+    retried = [t for t in trials if retried_trial_number(t) == trial.number]
     assert len(retried) == 1 and retried[0].state == TrialState.COMPLETE, result.stdout
     assert retried[0].params == trials[trial.number].params
     assert retried[0].user_attrs["worker"].startswith("machine-b:")

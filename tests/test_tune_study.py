@@ -14,11 +14,12 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
+from pipeline.core.atomic import pid_alive
 from pipeline.core.errors import PipelineError
 from pipeline.tuning import workers
 from pipeline.tuning.space import parse_settings
 from pipeline.tuning.storage import open_storage
-from pipeline.tuning.study import open_study, reap_dead_workers, table
+from pipeline.tuning.study import open_study, reap_dead_workers, retried_trial_number, table
 from pipeline.tuning.study_file import export, rebuild
 from pipeline.tuning.trial_channel import TrialChannel
 from pipeline.tuning.trial_hook import TrialHook, TrialStopped, context
@@ -68,7 +69,8 @@ def test_a_dead_workers_trial_is_failed_with_its_reason_and_queued_again(journal
     assert trials[alive_.number].state == TrialState.RUNNING
     assert trials[elsewhere.number].state == TrialState.RUNNING  # left to the storage's heartbeat
     waiting = [t for t in study.get_trials() if t.state == TrialState.WAITING]
-    assert len(waiting) == 1 and waiting[0].user_attrs == {"retry_of": dead.number, "attempt": 2}
+    assert len(waiting) == 1 and retried_trial_number(waiting[0]) == dead.number
+    assert "worker" not in waiting[0].user_attrs  # never taken for the dead worker's trial
     again = study.ask()  # the queued trial is the next one asked, with the dead one's params
     assert SETTINGS.suggest(again) == SETTINGS.suggest(optuna.trial.FixedTrial(trials[dead.number].params))
     assert reap_dead_workers(study, storage) == []  # reaped once
@@ -79,9 +81,12 @@ def test_a_retried_trial_whose_worker_dies_again_is_not_queued_a_third_time(jour
     study = open_study(storage, journal, "s", SETTINGS)
     trial = study.ask()
     SETTINGS.suggest(trial)
-    trial.set_user_attr("attempt", 2)
     trial.set_user_attr("worker", f"{workers.host()}:{dead_pid()}:")
     assert reap_dead_workers(study, storage) == [trial.number]
+    again = study.ask()  # the retry, whose worker dies too
+    assert retried_trial_number(study.get_trials()[again.number]) == trial.number
+    again.set_user_attr("worker", f"{workers.host()}:{dead_pid()}:")
+    assert reap_dead_workers(study, storage) == [again.number]
     assert not [t for t in study.get_trials() if t.state == TrialState.WAITING]
 
 
@@ -181,5 +186,5 @@ def test_a_killed_worker_its_parent_has_not_waited_for_yet_counts_as_dead():
     deadline = time.monotonic() + 10
     while workers._stat(child.pid)[:1] != ["Z"]:  # exited, not yet waited for
         assert time.monotonic() < deadline
-    assert workers.pid_alive(child.pid) is False
+    assert pid_alive(child.pid) is False
     child.wait()

@@ -27,7 +27,7 @@ from pipeline.tuning import workers
 from pipeline.tuning.experiment_trial import OBJECTIVE, Runner, TrialFailed, error_line
 from pipeline.tuning.space import STUDY_NAME, TuneSettings, load_settings
 from pipeline.tuning.storage import open_storage, shown
-from pipeline.tuning.study import (after_heartbeat_timeout, fail_reason, open_study, reap_dead_workers, retry, table,
+from pipeline.tuning.study import (RetryCallback, fail_reason, open_study, reap_dead_workers, retry, table,
                                    trial_id)
 from pipeline.tuning.study_file import best, export
 from pipeline.tuning.trial_channel import TrialChannel
@@ -103,7 +103,7 @@ def work(settings: TuneSettings, name: str, storage: str, trials: int | None, ti
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     root = Path.cwd()
-    optuna_storage = open_storage(storage, failed_trial_callback=after_heartbeat_timeout,
+    optuna_storage = open_storage(storage, failed_trial_callback=RetryCallback(),
                                   create_tables=label is None)  # a --workers N process: the command made them
     study = open_study(optuna_storage, shown(storage), name, settings, index)
     runner = Runner(root, name, blas_threads)
@@ -138,7 +138,7 @@ def work(settings: TuneSettings, name: str, storage: str, trials: int | None, ti
             raise
         except KeyboardInterrupt:
             trial.set_user_attr("fail_reason", "interrupted (Ctrl-C)")
-            retry(study, optuna_storage.get_trial(trial_id(optuna_storage, name, trial.number)))
+            retry(study, optuna_storage, trial.number)
             raise
         value = float(metrics[OBJECTIVE])
         trial.set_user_attr("validation_accuracy_single", metrics.get("validation_accuracy_single"))
@@ -227,7 +227,7 @@ def run(args) -> int:
         raise PipelineError("each trial is saved as a DVC experiment, a git commit: set your git identity first, "
                             "git config user.name 'Your Name' && git config user.email you@example.com")
     where = shown(storage)
-    optuna_storage = open_storage(storage, failed_trial_callback=after_heartbeat_timeout)
+    optuna_storage = open_storage(storage, failed_trial_callback=RetryCallback())
     study = open_study(optuna_storage, where, name, settings)
     for number in reap_dead_workers(study, optuna_storage):
         print(f"tune: trial {number}: its worker died; marked failed and queued to run again")

@@ -51,6 +51,11 @@ class Range:
         return trial.suggest_float(name, float(self.low), float(self.high), log=self.log, step=self.step)
 
 
+def _categorical(choice: Any) -> Any:
+    """Optuna's categorical values are numbers, strings or None: a list travels as its JSON."""
+    return json.dumps(choice, separators=(",", ":")) if isinstance(choice, (list, tuple)) else choice
+
+
 @dataclass(frozen=True)
 class Entry:
     """One param of params.yaml and how a trial draws it."""
@@ -65,9 +70,7 @@ class Entry:
             depth = self.depth.suggest(trial, f"{self.key}.depth")
             return [self.width.suggest(trial, f"{self.key}.width")] * depth
         if self.choices:
-            # Optuna's categorical values are numbers, strings or None: a list travels as its JSON
-            shown = [json.dumps(c, separators=(",", ":")) if isinstance(c, list) else c for c in self.choices]
-            picked = trial.suggest_categorical(self.key, shown)
+            picked = trial.suggest_categorical(self.key, [_categorical(c) for c in self.choices])
             return json.loads(picked) if isinstance(picked, str) and picked.startswith("[") else picked
         return self.values.suggest(trial, self.key)
 
@@ -134,21 +137,32 @@ def _range(spec: dict, cls: type, name: str, where: str, integer: bool, check: b
         if check:
             _check_value(cls, name, value, f"{where}.{bound}")
     low, high = spec["low"], spec["high"]
-    if not (low < high or (single_ok and low == high)):
-        raise PipelineError(f"{where}: low ({low!r}) must be below high ({high!r}); for one value, set it in params.yaml")
+    if low == high and not single_ok:
+        raise PipelineError(f"{where}: low and high are both {low!r}; for one value, write choices: [{low!r}]")
     log = spec.get("log", False)
     if not isinstance(log, bool):
         raise PipelineError(f"{where}.log must be true or false, got {log!r}")
-    if log and low <= 0:
-        raise PipelineError(f"{where}: log needs low > 0, got {low!r}")
     step = spec.get("step")
     if step is not None:
-        if isinstance(step, bool) or not isinstance(step, numbers.Real) or step <= 0:
-            raise PipelineError(f"{where}.step must be a number > 0, got {step!r}")
+        if isinstance(step, bool) or not isinstance(step, numbers.Real):
+            raise PipelineError(f"{where}.step must be a number, got {step!r}")
         if integer and not isinstance(step, numbers.Integral):
             raise PipelineError(f"{where}.step must be a whole number ({name} is one), got {step!r}")
-        if log:
-            raise PipelineError(f"{where}: log and step cannot both be set (Optuna draws one or the other)")
+    # The rest (low <= high, log's low > 0, step > 0, not both log and step) is what Optuna's
+    # distributions check: theirs, with this entry's name in front.
+    import warnings
+
+    from optuna.distributions import FloatDistribution, IntDistribution
+
+    try:
+        with warnings.catch_warnings():  # a high that the steps do not reach: Optuna says so as it draws
+            warnings.simplefilter("ignore")
+            if integer:
+                IntDistribution(int(low), int(high), log=log, step=1 if step is None else int(step))
+            else:
+                FloatDistribution(float(low), float(high), log=log, step=step)
+    except ValueError as exc:
+        raise PipelineError(f"{where}: {exc}") from None
     return Range(low, high, log, step, integer)
 
 
@@ -166,8 +180,14 @@ def _entry(key: object, spec: object, where_space: str) -> Entry:
     if "choices" in spec:
         _only(spec, ("choices",), where)
         choices = spec["choices"]
-        if not isinstance(choices, list) or not choices:
-            raise PipelineError(f"{where}.choices must be a non-empty list, got {choices!r}")
+        if not isinstance(choices, list):
+            raise PipelineError(f"{where}.choices must be a list, got {choices!r}")
+        from optuna.distributions import CategoricalDistribution
+
+        try:  # Optuna's own check of a categorical's choices (at least one)
+            CategoricalDistribution([_categorical(c) for c in choices])
+        except ValueError as exc:
+            raise PipelineError(f"{where}.choices: {exc}") from None
         checked = []
         for i, choice in enumerate(choices):
             value = _check_value(cls, name, choice, f"{where}.choices[{i}]")

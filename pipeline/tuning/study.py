@@ -5,11 +5,14 @@ Trial attributes the sweep keeps (Optuna user attrs):
   ``worker``      ``host:pid:start`` of the process running it (``pipeline.tuning.workers``)
   ``fail_reason`` one line, for a failed trial
   ``pruned_at_percent``  the share of its updates done when it was pruned
-  ``retry_of`` / ``attempt``  a trial run again after its worker died or was interrupted
+A trial whose worker died (or was interrupted) is queued again once by Optuna's
+``RetryHeartbeatStaleTrialCallback`` (``RetryCallback``): the new trial has the same params, and
+Optuna's ``retried_trial_number`` names the one it replaces.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
@@ -19,7 +22,43 @@ from pipeline.tuning.space import TuneSettings
 from pipeline.tuning.storage import error_reason
 
 SPACE_ATTR = "search_space"
-MAX_ATTEMPTS = 2  # a trial whose worker died is run once more, not forever
+
+
+# What a run of a trial records about itself: a retry starts without them (its own worker sets its own).
+RUN_ATTRS = ("worker", "experiment", "fail_reason", "pruned_at_percent", "validation_accuracy_single")
+
+
+class RetryCallback:
+    """Optuna's own re-queueing of a trial whose worker died (``RetryHeartbeatStaleTrialCallback``): the
+    same params once more, not forever. The storage calls it for a trial whose heartbeat went stale
+    (another machine's worker); the sweep calls it for a dead worker of this machine and for a trial
+    stopped by Ctrl-C. Optuna's copies the failed trial's user attrs: those of the failed run are left
+    out, so that the retry is never taken for its dead worker's trial."""
+
+    def __init__(self):
+        import warnings
+
+        import optuna
+
+        with warnings.catch_warnings():  # "experimental" in Optuna's words since 2.8, and what we need
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            self._optuna = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)
+
+    def __call__(self, study, trial) -> None:
+        trial = copy.deepcopy(trial)
+        trial.user_attrs = {k: v for k, v in trial.user_attrs.items() if k not in RUN_ATTRS}
+        self._optuna(study, trial)
+
+
+def retried_trial_number(trial) -> int | None:
+    """The trial that ``trial`` runs again (the first of the series), or None."""
+    import warnings
+
+    import optuna
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.storages.RetryHeartbeatStaleTrialCallback.retried_trial_number(trial)
 
 
 def make_pruner(settings: TuneSettings):
@@ -83,14 +122,6 @@ def trial_id(storage, study_name: str, number: int) -> int:
     return storage.get_trial_id_from_study_id_trial_number(storage.get_study_id_from_name(study_name), number)
 
 
-def retry(study, trial) -> None:
-    """Queue ``trial``'s params again (its worker died, or Ctrl-C stopped it), up to MAX_ATTEMPTS runs."""
-    attempt = int(trial.user_attrs.get("attempt", 1))
-    if attempt < MAX_ATTEMPTS and trial.params:
-        study.enqueue_trial(trial.params, user_attrs={"retry_of": trial.number, "attempt": attempt + 1},
-                            skip_if_exists=False)
-
-
 def fail_running(study, storage, trial, reason: str) -> bool:
     """Mark a RUNNING trial of another process failed with ``reason``; False if someone else finished it."""
     from optuna.exceptions import UpdateFinishedTrialError
@@ -106,10 +137,17 @@ def fail_running(study, storage, trial, reason: str) -> bool:
     return True
 
 
+def retry(study, storage, number: int) -> None:
+    """Queue trial ``number`` again (``RetryCallback``), if it drew params."""
+    frozen = storage.get_trial(trial_id(storage, study.study_name, number))
+    if frozen.params:
+        RetryCallback()(study, frozen)
+
+
 def reap_dead_workers(study, storage) -> list[int]:
     """Fail (and queue again) the running trials whose worker, a process of this host, is gone; with a
-    database storage, also those whose heartbeat is stale (another machine's; Optuna queues them again
-    through ``after_heartbeat_timeout``)."""
+    database storage, also those whose heartbeat is stale (another machine's; the storage's
+    ``RetryCallback`` queues them again)."""
     import warnings
 
     import optuna
@@ -124,14 +162,9 @@ def reap_dead_workers(study, storage) -> list[int]:
         if workers.alive(worker) is False:
             pid = worker.rsplit(":", 2)[1]
             if fail_running(study, storage, trial, f"its worker (pid {pid}) died mid-trial"):
-                retry(study, trial)
+                retry(study, storage, trial.number)
                 reaped.append(trial.number)
     return reaped
-
-
-def after_heartbeat_timeout(study, trial) -> None:
-    """Optuna's callback for a trial whose worker stopped beating (another machine's, say): run it again."""
-    retry(study, trial)
 
 
 # -- showing it ---------------------------------------------------------------------------------------

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import socket
 
+from pipeline.core.atomic import pid_alive
+
 # Tests stand two "machines" on one by giving each worker another host name.
 HOST_ENV = "DIGIT_PIPELINE_TUNE_HOST"
 
@@ -39,18 +41,6 @@ def _start_time(pid: int) -> str:
 def this_worker() -> str:
     pid = os.getpid()
     return f"{host()}:{pid}:{_start_time(pid)}"
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether the process runs: a killed one its parent has not waited for yet (a zombie) does not."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, another user's
-        return True
-    state = _stat(pid)[:1]
-    return state not in (["Z"], ["X"])
 
 
 def alive(worker: str | None) -> bool | None:
