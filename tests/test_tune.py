@@ -178,6 +178,25 @@ def test_a_study_of_the_same_name_with_another_space_is_refused(swept):
         f"(they differ in train.max_iter); name a new study with --study, or put tune.yaml's space back"]
 
 
+def test_space_files_of_one_choice_each_run_fixed_configs_as_frontier_sweep_py_did(swept):
+    """benchmarks/frontier/sweep.py's list of fixed configs, through tune: one space file (and study) per
+    config, each entry a single choice; the trial runs exactly that config as a DVC experiment."""
+    repo, _ = swept
+    configs = {"fixed-a": {"train.hidden_layer_sizes": [16, 8], "train.learning_rate": 0.005, "train.max_iter": 8,
+                           "predict.tta_shift": 0},
+               "fixed-b": {"train.hidden_layer_sizes": [24], "train.learning_rate": 0.01, "train.max_iter": 12,
+                           "predict.tta_shift": 1}}
+    for study, config in configs.items():
+        space = write_space(repo, f"{study}.yaml", {k: {"choices": [v]} for k, v in config.items()}, study=study)
+        tune(repo, "--space", space, "--trials", "1")
+    shown = experiments(repo)
+    for study, config in configs.items():
+        [trial] = load(repo, study).get_trials()
+        assert trial.state == TrialState.COMPLETE
+        params = shown[f"{study}-0"]["params"]
+        assert {k: params[k.split(".")[0]][k.split(".")[1]] for k in config} == config
+
+
 def test_a_diverging_trial_is_recorded_failed_with_its_reason_and_the_study_goes_on(swept):
     repo, _ = swept
     space = write_space(repo, "diverge.yaml", {"train.optimizer": {"choices": ["gd"]},
