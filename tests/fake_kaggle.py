@@ -32,6 +32,15 @@ the service to be unkind (issue 10), each switch named after the behaviour:
 7. ``storage_status``: the storage host (the redirect's target) refuses the download
    with its own XML error body, not Kaggle's JSON.
 
+8. ``echo_secrets``: a careless server (or a debugging proxy) that repeats the credential each request
+   came with (the key or token, and the Authorization header as sent) in every error body, in an
+   ``X-Echo-Credential`` header, and in a failed submission's ``errorDescription``; ``echo_version``
+   puts it in the ``X-Kaggle-APIVersion`` header of every answer, which the client parses as a
+   version (and so raises with it). Every credential a request came with is kept in ``credentials``.
+
+9. The service checks the credentials first: a request it refuses is answered 401, whatever fault
+   was injected for the method, except the infrastructure's in front of it (a hang, 429, 5xx).
+
 Like Google Cloud Storage, the storage host announces each download's hashes in an
 ``x-goog-hash: crc32c=...,md5=...`` header (``storage_md5``; whether Kaggle's storage host sends
 it is not known: docs/kaggle-unverified.md); ``bad_md5`` downloads announce a wrong MD5.
@@ -98,6 +107,10 @@ class FakeKaggle:
         self.decoy_team = True  # 4.
         self.upload_mode = "ok"  # 6. ok | redirect
         self.storage_status: int | None = None  # 7.
+        self.echo_secrets = False  # 8.
+        self.echo_version = False  # 8.
+        self.scoring_error = ""  # score every new submission as an error with this description
+        self.credentials: set[str] = set()  # 8. every key or token a request came with
         self.download_mode = "ok"  # ok | short | gzip | stall
         self.storage_md5 = True  # send x-goog-hash with the download
         self.bad_md5 = 0  # this many downloads announce a wrong MD5
@@ -154,9 +167,14 @@ class FakeKaggle:
 
     # -- behaviour -------------------------------------------------------------------------------
 
-    def take_fault(self, method: str, after: bool = False) -> Fault | None:
+    def take_fault(self, method: str, after: bool = False, signed_in: bool = True) -> Fault | None:
+        """The next fault for ``method``; for a request whose credentials are refused, only the faults of the
+        infrastructure in front of the service (9.)."""
         with self._lock:
             for fault in self.faults.get(method, []):
+                in_front = fault.hang or fault.status is None or fault.status >= 500 or fault.status == 429
+                if not signed_in and not in_front:
+                    continue
                 if fault.after == after and (fault.times is None or fault.times > 0):
                     if fault.skip > 0:
                         fault.skip -= 1
@@ -178,6 +196,8 @@ class FakeKaggle:
         return ref
 
     def _score(self, data: bytes) -> tuple[str | None, str | None, str | None]:
+        if self.scoring_error:
+            return None, None, self.scoring_error
         try:
             frame = pd.read_csv(io.BytesIO(data))
             labels = frame["Label"].to_numpy()
@@ -190,7 +210,7 @@ class FakeKaggle:
         half = len(correct) // 2
         return f"{correct.mean():.5f}", f"{correct[half:].mean():.5f}", None
 
-    def submission_json(self, sub: dict) -> dict:
+    def submission_json(self, sub: dict, echo: str = "") -> dict:
         pending = sub["polls_left"] > 0
         status = "PENDING" if pending else ("ERROR" if sub["error"] else "COMPLETE")
         out = {"ref": sub["ref"], "date": _iso(sub["date"]), "description": sub["description"],
@@ -201,7 +221,7 @@ class FakeKaggle:
             if self.reveal_private:
                 out["privateScore"] = sub["private"]
         if status == "ERROR":
-            out["errorDescription"] = sub["error"]
+            out["errorDescription"] = sub["error"] + echo
         return out
 
     def today_count(self) -> int:
@@ -249,13 +269,42 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
+        for name, value in {**self._echo_headers(), **(headers or {})}.items():
             self.send_header(name, str(value))
         self.end_headers()
         self.wfile.write(body)
 
     def _error(self, status: int, message: str, headers: dict | None = None) -> None:
-        self._json(status, {"code": status, "message": message}, headers)
+        self._json(status, {"code": status, "message": message + self._echo()}, headers)
+
+    # -- 8. a server that repeats what it was sent ---------------------------------------------------
+
+    def _credential(self) -> str:
+        """The key or token this request came with ('' when none): Basic's key, Bearer's token, or the
+        token in an IntrospectToken body."""
+        scheme, _, value = self.headers.get("Authorization", "").partition(" ")
+        if scheme == "Basic":
+            try:
+                return base64.b64decode(value).decode().partition(":")[2]
+            except ValueError:
+                return value
+        if scheme == "Bearer":
+            return value
+        return getattr(self, "_body_token", "")
+
+    def _echo(self) -> str:
+        credential, sent = self._credential(), self.headers.get("Authorization", "")
+        if not self.fake.echo_secrets or not (credential or sent):
+            return ""
+        return f" (this request came with {credential!r}; Authorization: {sent})"
+
+    def _echo_headers(self) -> dict:
+        credential, headers = self._credential(), {}
+        if credential and self.fake.echo_secrets:
+            headers["X-Echo-Credential"] = f"{credential}; {self.headers.get('Authorization', '')}"
+        if credential and self.fake.echo_version:
+            headers["X-Kaggle-APIVersion"] = credential
+        return headers
 
     def _apply(self, fault: Fault) -> None:
         if fault.hang:
@@ -289,14 +338,18 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(404, f"no such path {path}")
         method = path.rsplit("/", 1)[-1]
         scheme = self._auth_scheme()
+        self._body_token = str(body.get("token", "")) if method == "IntrospectToken" else ""
+        if self._credential():
+            self.fake.credentials.add(self._credential())
         self.fake.calls.append((method, scheme))
-        fault = self.fake.take_fault(method)
+        signed_in = scheme in ("basic", "bearer") or method == "IntrospectToken"
+        fault = self.fake.take_fault(method, signed_in=signed_in)
         if fault is not None:
             return self._apply(fault)
         if method == "IntrospectToken":
             active = bool(self.fake.token) and body.get("token") == self.fake.token
             return self._json(200, {"active": True, "username": self.fake.username} if active else {"active": False})
-        if scheme != "basic" and scheme != "bearer":
+        if not signed_in:  # 9. refused before anything else the service would say
             return self._error(401, "Unauthenticated")
         if body.get("competitionName", self.fake.competition) != self.fake.competition:
             return self._error(404, "Competition not found")
@@ -343,7 +396,8 @@ class _Handler(BaseHTTPRequestHandler):
                 else:
                     items.append(sub)
         chunk, token = _page(items, body, LIST_PAGE_ROWS, LIST_PAGE_ROWS)
-        self._json(200, {"submissions": [self.fake.submission_json(s) for s in chunk], "nextPageToken": token})
+        self._json(200, {"submissions": [self.fake.submission_json(s, self._echo()) for s in chunk],
+                         "nextPageToken": token})
 
     def api_GetSubmission(self, body):
         sub = self.fake.submissions.get(int(body.get("ref") or 0))
@@ -352,7 +406,7 @@ class _Handler(BaseHTTPRequestHandler):
         if sub["unseen"] > 0:  # 1. a fresh ref, not readable yet
             sub["unseen"] -= 1
             return self._error(404, "Submission not found")
-        answer = self.fake.submission_json(sub)
+        answer = self.fake.submission_json(sub, self._echo())
         sub["polls_left"] -= 1
         self._json(200, answer)
 

@@ -212,10 +212,10 @@ def test_a_download_cut_short_once_succeeds_on_retry(session, fake_kaggle, tmp_p
     fake_kaggle.fault("GetDownload", status=502)  # and a flaky file server, for good measure
     original = fake_kaggle.take_fault
 
-    def heal(method, after=False):  # after the first failure, the transfer works
+    def heal(method, after=False, **kwargs):  # after the first failure, the transfer works
         if method == "GetDownload" and fake_kaggle.called("GetDownload") >= 2:
             fake_kaggle.download_mode = "ok"
-        return original(method, after)
+        return original(method, after, **kwargs)
 
     fake_kaggle.take_fault = heal
     assert session.download(tmp_path).read_bytes() == fake_kaggle.zip_bytes

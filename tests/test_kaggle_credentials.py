@@ -91,3 +91,34 @@ def test_the_notebook_token_is_a_secret_scrubbed_from_messages(home, monkeypatch
 def test_an_access_token_given_as_the_legacy_key_is_spotted(home, monkeypatch, setup, where):
     setup(home, monkeypatch)
     assert credentials.token_given_as_key() == (where.format(home=home) if where else None)
+
+
+@pytest.mark.parametrize("setup, secret", [
+    (lambda home, mp: mp.setenv("KAGGLE_KEY", "key-from-the-variable"), "key-from-the-variable"),
+    (lambda home, mp: write(home / ".kaggle/kaggle.json", '{"username": "u", "key": "key-from-json"}'), "key-from-json"),
+    (lambda home, mp: mp.setenv("KAGGLE_API_TOKEN", "KGAT_token_value"), "KGAT_token_value"),
+    (lambda home, mp: mp.setenv("KAGGLE_API_TOKEN", str(write(home / "tok", "KGAT_token_in_a_file\n"))),
+     "KGAT_token_in_a_file"),
+    (lambda home, mp: write(home / ".kaggle/access_token", "KGAT_access_token\n"), "KGAT_access_token"),
+    (lambda home, mp: write(home / ".kaggle/access_token.txt", "KGAT_access_token_txt"), "KGAT_access_token_txt"),
+    (lambda home, mp: (in_notebook(mp), mp.setenv("KAGGLE_API_V1_TOKEN", str(write(home / "t", "KGAT_nb\n")))),
+     "KGAT_nb"),
+])
+def test_every_secret_the_client_could_send_is_scrubbed(home, monkeypatch, setup, secret):
+    setup(home, monkeypatch)
+    assert secret in credentials.secrets()
+    assert credentials.redact(f"the server said {secret}.") == "the server said [redacted]."
+
+
+def test_the_legacy_keys_basic_header_is_scrubbed_for_each_username_and_key_the_client_could_merge(home, monkeypatch):
+    """HTTP Basic carries base64("username:key"); the client takes each field from its variable, else kaggle.json."""
+    import base64
+
+    write(home / ".kaggle/kaggle.json", '{"username": "json-user", "key": "json-key-123"}')
+    monkeypatch.setenv("KAGGLE_USERNAME", "env-user")
+    monkeypatch.setenv("KAGGLE_KEY", "env-key-456")
+    for user in ("json-user", "env-user"):
+        for key in ("json-key-123", "env-key-456"):
+            header = base64.b64encode(f"{user}:{key}".encode()).decode()
+            assert credentials.redact(f"Authorization: Basic {header}") == "Authorization: Basic [redacted]"
+    assert "env-user" not in credentials.secrets()  # a username is no secret

@@ -23,6 +23,7 @@ from pipeline.submissions import archive as submission_archive
 from pipeline.core.arrays_file import load_arrays
 from pipeline.core.config import load_params
 from pipeline.core.errors import PipelineError
+from pipeline.kaggle import credentials as kaggle_credentials
 from pipeline.kaggle.errors import KaggleError, UploadUncertain, rules_url
 from pipeline.kaggle.records import KaggleSubmission
 from pipeline.kaggle.session import KaggleSession
@@ -254,8 +255,8 @@ def run(args) -> int:
               f"run {SCORES_HINT} later to fill in its score", file=sys.stderr)
         return 0
     if latest.status == "error":
-        raise PipelineError(f"Kaggle could not score submission ref {ref}: "
-                            f"{latest.error_description or 'no reason given'}; recorded with status error")
+        reason = kaggle_credentials.redact(latest.error_description) or "no reason given"  # the server's words
+        raise PipelineError(f"Kaggle could not score submission ref {ref}: {reason}; recorded with status error")
     rows = ledger.read(paths.SUBMISSION_HISTORY)
     index = best_index(rows)  # as the scores table marks it
     best = rows[index] if index is not None else None

@@ -6,6 +6,7 @@ nothing, so the ``auto`` source looks for the same places the client reads, in i
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import sys
@@ -138,9 +139,16 @@ def secrets() -> set[str]:
     if os.environ.get(NOTEBOOK_TOKEN):
         found.add(_read_quietly(Path(os.environ[NOTEBOOK_TOKEN])))
     try:
-        found.add(str(json.loads(_read_quietly(config_dir() / "kaggle.json") or "{}").get("key", "")).strip())
-    except (json.JSONDecodeError, AttributeError):
-        pass
+        saved = json.loads(_read_quietly(config_dir() / "kaggle.json") or "{}")
+        saved = saved if isinstance(saved, dict) else {}
+    except json.JSONDecodeError:
+        saved = {}
+    keys = {os.environ.get("KAGGLE_KEY", "").strip(), str(saved.get("key", "")).strip()} - {""}
+    found |= keys
+    # The legacy key travels as HTTP Basic, base64 of "username:key" (the client merges the variables and
+    # kaggle.json field by field): a server or proxy that repeats the Authorization header repeats that.
+    for user in {os.environ.get("KAGGLE_USERNAME", "").strip(), str(saved.get("username", "")).strip()}:
+        found |= {base64.b64encode(f"{user}:{key}".encode()).decode() for key in keys}
     return {s for s in found if len(s) >= 4}
 
 
