@@ -85,9 +85,27 @@ def test_a_bad_value_is_refused_with_the_same_line_both_ways(name, value):
 
 @pytest.mark.parametrize("name, value", cases(0))
 def test_a_value_at_its_bound_is_accepted_both_ways(name, value):
+    """Each route keeps the value it was given: the one written here (layer widths as a tuple, one width as a
+    tuple of one), of the same type; not merely the same as the other route, which runs the same code."""
+    if name == "hidden_layer_sizes":
+        value_kept = tuple(value) if isinstance(value, list) else (value,)
+    else:
+        value_kept = value
     from_yaml = getattr(parse_params({"train": {name: value}}).train, name)
     from_estimator = getattr(DigitNetClassifier(**{name: value}).checked_params(), name)
-    assert from_yaml == from_estimator
+    for kept in (from_yaml, from_estimator):
+        assert kept == value_kept and type(kept) is type(value_kept), (name, value, kept)
+
+
+@pytest.mark.parametrize("name, value, value_kept", [("learning_rate", 1, 1.0), ("augment_rotate_degrees", 45, 45.0),
+                                                     ("hidden_layer_sizes", np.int64(7), (7,)),
+                                                     ("max_iter", np.int64(3), 3), ("momentum", np.float32(0.5), 0.5)])
+def test_an_int_for_a_float_and_numpy_numbers_are_kept_as_python_numbers_both_ways(name, value, value_kept):
+    for params in (parse_params({"train": {name: value}}).train, DigitNetClassifier(**{name: value}).checked_params()):
+        kept = getattr(params, name)
+        assert kept == value_kept and type(kept) is type(value_kept)
+        if name == "hidden_layer_sizes":
+            assert all(type(width) is int for width in kept)
 
 
 def test_fit_checks_before_training():
