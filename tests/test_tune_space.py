@@ -21,17 +21,37 @@ def settings(space: dict, **top):
 
 
 def test_the_committed_tune_yaml_loads_and_its_draws_pass_params_yaml_rules():
+    import yaml
+
     loaded = load_settings(ROOT / "tune.yaml")
+    space = yaml.safe_load((ROOT / "tune.yaml").read_text())["space"]  # the ranges as the file writes them
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=1))
+    seen: dict[str, set] = {key: set() for key in space}
     for _ in range(20):
         trial = study.ask()
         drawn = loaded.suggest(trial)
+        assert set(drawn) == set(space)
         raw = {"train": {}, "predict": {}}
         for key, value in drawn.items():
             section, name = key.split(".")
             raw[section][name] = value
-        parse_params(raw)  # raises on a value params.yaml would refuse
+            entry, seen[key] = space[key], seen[key] | {str(value)}
+            if "choices" in entry:
+                assert value in entry["choices"], (key, value)
+            elif "depth" in entry:  # equal widths, as many as depth says, on width's grid
+                (width,) = set(value)
+                assert entry["depth"]["low"] <= len(value) <= entry["depth"]["high"], (key, value)
+                assert entry["width"]["low"] <= width <= entry["width"]["high"], (key, value)
+                assert (width - entry["width"]["low"]) % entry["width"].get("step", 1) == 0, (key, value)
+            else:
+                assert entry["low"] <= value <= entry["high"], (key, value)
+                assert "step" not in entry or (value - entry["low"]) % entry["step"] == 0, (key, value)
+        params = parse_params(raw)  # raises on a value params.yaml would refuse; and keeps each as drawn
+        for key, value in drawn.items():
+            section, name = key.split(".")
+            assert getattr(getattr(params, section), name) == (tuple(value) if isinstance(value, list) else value)
         study.tell(trial, 0.5)
+    assert all(len(values) > 1 for values in seen.values()), seen  # each entry is drawn, not fixed
 
 
 @pytest.mark.parametrize("space, message", [
