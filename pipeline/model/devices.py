@@ -93,13 +93,19 @@ def module_for(device: str):
 
 
 def array_module(*arrays):
-    """``numpy`` or ``cupy``: the module of ``arrays`` (numpy for anything that is not a CuPy array)."""
+    """``numpy`` or ``cupy``: the module of ``arrays`` (numpy for anything that is not a CuPy array).
+
+    A machine without CuPy never imports it here: NumPy arrays, scalars and lists answer at once."""
     for a in arrays:
-        if type(a).__module__.startswith("cupy"):
-            return cupy_module()
+        if isinstance(a, (np.ndarray, np.generic, int, float, list, tuple)) or a is None:
+            continue
+        found = _cupy()
+        if not isinstance(found, str) and isinstance(a, found.ndarray):
+            return found
     return np
 
 
 def to_numpy(a) -> np.ndarray:
-    """A host NumPy copy of ``a`` (``a`` itself when it is already NumPy)."""
-    return a.get() if hasattr(a, "get") and type(a).__module__.startswith("cupy") else np.asarray(a)
+    """A host NumPy copy of ``a`` (``a`` itself when it is already NumPy): the one way a fit reads the device."""
+    xp = array_module(a)
+    return np.asarray(a) if xp is np else xp.asnumpy(a)

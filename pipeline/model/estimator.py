@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import warnings
 from typing import Callable
 
 import numpy as np
@@ -18,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from pipeline.core.config import TrainParams
 from pipeline.core.param_rules import check_fields
-from pipeline.model import devices, nn, warps
+from pipeline.model import device_check, devices, nn, warps
 from pipeline.model.engines import make_engine
 from pipeline.model.optim import Optimizer, learning_rate_at
 
@@ -105,7 +106,7 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         when evaluated, validation_loss and validation_accuracy).
         """
         p = self.checked_params()  # before any work: a bad value is one line, as from params.yaml
-        device = devices.resolve(p.device)  # device: gpu with no usable GPU stops here, in one line
+        choice = device_check.choose(p.device)  # device: gpu with no trustworthy GPU stops here, in one line
         X, y = validate_data(self, X, y, dtype="numeric", ensure_min_samples=2)
         check_classification_targets(y)
         self.classes_, targets = np.unique(y, return_inverse=True)
@@ -124,17 +125,30 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         ranges = warps.ranges_of(p)
         self.image_shape_ = self.image_shape_for(x.shape[1]) if p.augment_translate > 0 or ranges.warping else None
         shifting = self.image_shape_ is not None
-        self.device_ = devices.describe(device)
-        engine = make_engine(device, x, targets, sizes, p.weight_decay, self.image_shape_,
+        self.device_, self.device_reason_ = choice.description, choice.reason
+        if choice.fell_back:
+            warnings.warn(choice.reason, device_check.DeviceFallbackWarning, stacklevel=2)
+        engine = make_engine(choice.device, x, targets, sizes, p.weight_decay, self.image_shape_,
                              p.augment_groups if shifting else None)
-        layers = [(engine.put(w), engine.put(b)) for w, b in host_layers]
+        # Every weight and bias is a view into one flat array, and so is every gradient: the optimizer
+        # updates them all with a few operations (on a GPU, a few kernel launches instead of a few per array).
+        flat = engine.put(nn.flatten(host_layers))
+        flat_grad = engine.xp.zeros_like(flat)
+        layers, grads = nn.flat_views(flat, sizes), nn.flat_views(flat_grad, sizes)
         self.layers_ = layers  # the live weights (on the device during a GPU fit), for callbacks that predict
-        params = [w for layer in layers for w in layer]
-        optimizer = Optimizer(p.optimizer, params, p.momentum, p.beta_1, p.beta_2)
+        optimizer = Optimizer(p.optimizer, [flat], p.momentum, p.beta_1, p.beta_2)
         validation = None
         if eval_set is not None:
             x_val, y_val = eval_set
-            validation = (engine.put(self._scaled(x_val)), np.searchsorted(self.classes_, np.asarray(y_val)))
+            val_targets = np.searchsorted(self.classes_, np.asarray(y_val))
+            validation = (engine.put(self._scaled(x_val)), engine.put(val_targets), engine.put(np.arange(len(val_targets))))
+        # Reading the device makes the host wait for it, so a GPU fit reads its losses once every
+        # eval_every updates (with the validation scores), from this buffer: row k holds pending update
+        # k's (loss, accuracy), the last row the validation's. On the CPU every value is already on the
+        # host, and each update is read as it ends.
+        read_every = 1 if choice.device == "cpu" else p.eval_every
+        pending_stats = engine.xp.zeros((read_every + 1, 2), np.float64)
+        pending: list[tuple[int, float, bool]] = []  # (iteration, learning rate, validated) not yet read
         self.history_ = []
         start = time.perf_counter()
         # Divergence is caught below and reported with its iteration; NumPy's overflow warnings would only add noise.
@@ -149,29 +163,47 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
                                             size=(len(engine.groups), 2)), None
                     return None, None
 
+                def read_pending() -> None:
+                    """Turn the pending updates into history records (one wait for the device)."""
+                    values = devices.to_numpy(pending_stats)
+                    for k, (iteration, lr, validated) in enumerate(pending):
+                        loss = float(values[k, 0])
+                        if not np.isfinite(loss):
+                            raise TrainingDiverged(
+                                f"training diverged at iteration {iteration}: the loss is {loss} "
+                                f"(learning_rate {p.learning_rate} is probably too large)")
+                        record = {"iteration": iteration, "loss": loss, "accuracy": float(values[k, 1]),
+                                  "learning_rate": lr}
+                        if validated:
+                            record["validation_loss"] = float(values[-1, 0])
+                            record["validation_accuracy"] = float(values[-1, 1])
+                        record["seconds"] = time.perf_counter() - start
+                        self.history_.append(record)
+                        if callback is not None:
+                            callback(record)
+                    pending.clear()
+
                 # The device engine queues an update and returns at once; the next update's moves are
                 # drawn on the host while the device computes (the same draws, in the same order).
                 moves = draw()
                 for step in range(p.max_iter):
-                    loss, accuracy, grads = engine.launch(layers, *moves)
+                    loss, accuracy, _ = engine.launch(layers, *moves, grads=grads)
                     if step + 1 < p.max_iter:
                         moves = draw()
-                    loss, accuracy = float(loss), float(accuracy)  # waits for the device
-                    if not np.isfinite(loss):
-                        raise TrainingDiverged(
-                            f"training diverged at iteration {step + 1}: the loss is {loss} "
-                            f"(learning_rate {p.learning_rate} is probably too large)")
+                    pending_stats[len(pending), 0] = loss
+                    pending_stats[len(pending), 1] = accuracy
                     lr = learning_rate_at(step, p.learning_rate, p.max_iter, p.lr_schedule, p.warmup_iterations)
-                    optimizer.step(params, [g for layer in grads for g in layer], lr)
-                    record = {"iteration": step + 1, "loss": loss, "accuracy": accuracy, "learning_rate": lr}
-                    if validation is not None and ((step + 1) % p.eval_every == 0 or step + 1 == p.max_iter):
-                        record.update(self._evaluate(layers, *validation))
-                    record["seconds"] = time.perf_counter() - start
-                    self.history_.append(record)
-                    if callback is not None:
-                        callback(record)
+                    optimizer.step([flat], [flat_grad], lr)
+                    validated = validation is not None and ((step + 1) % p.eval_every == 0 or step + 1 == p.max_iter)
+                    if validated:
+                        x_val, val_targets, val_rows = validation
+                        pending_stats[-1, 0], pending_stats[-1, 1] = nn.scores(nn.forward(layers, x_val), val_targets,
+                                                                               val_rows)
+                    pending.append((step + 1, lr, validated))
+                    if len(pending) == read_every or validated or step + 1 == p.max_iter:
+                        read_pending()
         finally:
-            self.layers_ = [(devices.to_numpy(w), devices.to_numpy(b)) for w, b in layers]  # the model is NumPy arrays
+            self.layers_ = nn.flat_views(devices.to_numpy(flat), sizes)  # the model is NumPy arrays, read at once
         self.n_iter_ = p.max_iter
         return self
 
@@ -203,24 +235,24 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, dtype="numeric", reset=False)
         return np.multiply(X, self.input_scale_, dtype=dtype, casting="unsafe")
 
-    @staticmethod
-    def _evaluate(layers, x_scaled, targets: np.ndarray) -> dict:
-        logits = devices.to_numpy(nn.forward(layers, x_scaled))
-        return {"validation_loss": nn.cross_entropy(logits, targets),
-                "validation_accuracy": float(np.mean(logits.argmax(axis=1) == targets))}
-
     # -- prediction ------------------------------------------------------------------------
     def decision_function_logits(self, X) -> np.ndarray:
-        """The output layer's logits, one column per class, computed in float64.
+        """The output layer's logits, one column per class, as float64 NumPy.
 
-        float32 products are blocked differently for different batch sizes, which would move a row's
-        probabilities by ~1e-7 with its batch. Each row also goes through its own product
-        (``nn.forward_rowwise``), so its answer is the same, bit for bit, alone or in any batch.
+        Rows go through the network in batches of ``PREDICT_ROWS``, the last one zero-padded, so every
+        product has the same shape: BLAS (and cuBLAS) then sum each row's products in the same order
+        wherever the row sits, and a row's answer is the same, bit for bit, alone or in any batch. On
+        the CPU in float64; on a GPU that passes its self-check (``device`` auto or gpu), in float32.
         """
         check_is_fitted(self)
-        layers = [(devices.to_numpy(w).astype(np.float64), devices.to_numpy(b).astype(np.float64))
-                  for w, b in self.layers_]
-        return nn.forward_rowwise(layers, self._scaled(X, np.float64))
+        x = self._scaled(X, np.float64)
+        device = device_check.choose("cpu" if self.device == "cpu" else "auto").device if len(x) else "cpu"
+        if device == "cpu":
+            layers = [(np.asarray(w, np.float64), np.asarray(b, np.float64)) for w, b in self.layers_]
+            return _batched_logits(layers, x, np.float64, lambda a: a)
+        xp = devices.module_for(device)
+        layers = [(xp.asarray(devices.to_numpy(w), DTYPE), xp.asarray(devices.to_numpy(b), DTYPE)) for w, b in self.layers_]
+        return _batched_logits(layers, x, DTYPE, xp.asarray)
 
     def decision_function(self, X) -> np.ndarray:
         """scikit-learn's convention: the logits, or for two classes the margin of the second."""
@@ -238,3 +270,19 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
         return tags
+
+
+PREDICT_ROWS = 512  # rows per prediction batch: large enough for fast products, small enough for any memory
+
+
+def _batched_logits(layers, x: np.ndarray, dtype, put) -> np.ndarray:
+    """``nn.forward`` over ``x`` in zero-padded batches of ``PREDICT_ROWS`` rows, on the device of
+    ``layers`` (``put`` moves a host batch there); float64 NumPy logits."""
+    out = np.empty((len(x), layers[-1][0].shape[1]), np.float64)
+    batch = np.zeros((PREDICT_ROWS, x.shape[1]), dtype)
+    for begin in range(0, len(x), PREDICT_ROWS):
+        rows = x[begin:begin + PREDICT_ROWS]
+        batch[:len(rows)] = rows
+        batch[len(rows):] = 0
+        out[begin:begin + len(rows)] = devices.to_numpy(nn.forward(layers, put(batch)))[:len(rows)]
+    return out

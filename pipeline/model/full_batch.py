@@ -92,6 +92,8 @@ class FullBatchGradient:
     Call ``close()`` (or use ``with``) to stop the worker threads.
     """
 
+    xp = np  # the array module its arrays live in
+
     def __init__(self, x: np.ndarray, targets: np.ndarray, sizes: list[int], weight_decay: float = 0.0,
                  image_shape: tuple[int, int] | None = None, n_groups: int = 1, workers: int | None = None):
         n, d = x.shape
@@ -121,7 +123,6 @@ class FullBatchGradient:
         self.used_grad = [np.empty((used_rows, sizes[1]), dtype) for _ in range(self.workers)]
         largest = max(g.stop - g.start for g in self.groups)
         self.masks = [np.empty((largest, max(sizes[1:-1], default=0)), bool) for _ in range(self.workers)]
-        self.total_w0 = np.empty((d, sizes[1]), dtype)
         self.row_bounds = np.linspace(0, d, self.workers + 1).astype(int)
         self.pool = ThreadPoolExecutor(self.workers, "full-batch") if self.workers > 1 else None
         self.blas = _blas_controller()
@@ -151,12 +152,13 @@ class FullBatchGradient:
         """A host array where this engine computes: here, the host itself."""
         return array
 
-    def launch(self, layers: Layers, shifts: np.ndarray | None = None, warps=None) -> tuple[float, float, Layers]:
+    def launch(self, layers: Layers, shifts: np.ndarray | None = None, warps=None,
+               grads: Layers | None = None) -> tuple[float, float, Layers]:
         """``__call__``: on the CPU an update is done when it returns (the device engine's returns at once)."""
-        return self(layers, shifts, warps)
+        return self(layers, shifts, warps, grads)
 
     def __call__(self, layers: Layers, shifts: np.ndarray | None = None,
-                 warps=None) -> tuple[float, float, Layers]:
+                 warps=None, grads: Layers | None = None) -> tuple[float, float, Layers]:
         """Return (loss, accuracy, gradients) for the current ``layers``.
 
         ``shifts``: None, or an int array of shape (n_groups, 2) holding (dy, dx) per group.
@@ -164,6 +166,8 @@ class FullBatchGradient:
         ``pipeline.model.warps.WarpBatch``, whose matrices the worker threads build themselves.
         The group is trained on its images warped by T, through the first-layer weights T.T @ W,
         and its first-layer gradient is T @ (x.T @ delta).
+        ``grads``: optional (dW, db) arrays, one pair per layer, that receive the gradients (the
+        estimator's views into its flat gradient buffer); otherwise new arrays are returned.
         """
         check_moves(shifts, warps, self.image_shape, len(self.groups))
         if warps is not None:
@@ -172,11 +176,15 @@ class FullBatchGradient:
             move_of = (lambda g: None) if shifts is None else (lambda g: (int(shifts[g][0]), int(shifts[g][1])))
         with self.single_threaded_blas():
             self._run(self._work, layers, move_of)
+            if grads is None:
+                grads = [(np.empty_like(w), np.empty_like(b)) for w, b in layers]
             # Every group's first-layer share is now in the images' frame; the sum is split by rows
             # among the workers, each row summed in group order, so no result depends on the workers.
-            self._run(self._sum_rows)
-        grads = [(self.total_w0 if i == 0 else self.grad_w[i].sum(axis=0), self.grad_b[i].sum(axis=0))
-                 for i in range(len(layers))]
+            self._run(self._sum_rows, grads[0][0])
+        for i, (grad_w, grad_b) in enumerate(grads):
+            if i > 0:
+                np.sum(self.grad_w[i], axis=0, out=grad_w)
+            np.sum(self.grad_b[i], axis=0, out=grad_b)
         loss = nn.regularised(float(self.loss_sums.sum()), self.n, layers, grads, self.weight_decay)
         return float(loss), float(self.correct.sum()) / self.n, grads
 
@@ -195,10 +203,10 @@ class FullBatchGradient:
             for g in range(worker, len(self.groups), self.workers):
                 self._group(g, layers, move_of(g), worker)
 
-    def _sum_rows(self, worker: int) -> None:
+    def _sum_rows(self, worker: int, total) -> None:
         slots, bounds = self.grad_w[0], self.row_bounds
         rows = slice(bounds[worker], bounds[worker + 1])
-        out = self.total_w0[rows]
+        out = total[rows]
         np.copyto(out, slots[0, rows])
         for g in range(1, len(slots)):
             out += slots[g, rows]

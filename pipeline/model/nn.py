@@ -29,6 +29,26 @@ def he_init(rng: np.random.Generator, sizes: list[int], dtype=np.float32) -> Lay
     return layers
 
 
+def flat_size(sizes: list[int]) -> int:
+    """How many numbers the weights and biases of layer ``sizes`` hold."""
+    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+def flat_views(flat, sizes: list[int]) -> Layers:
+    """``layers`` as views into one flat array (W0, b0, W1, b1, ... in order), so that an optimizer
+    updates every parameter with a few operations over ``flat`` instead of a few per array."""
+    layers, start = [], 0
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        layers.append((flat[start:start + a * b].reshape(a, b), flat[start + a * b:start + a * b + b]))
+        start += a * b + b
+    return layers
+
+
+def flatten(layers: Layers) -> np.ndarray:
+    """Host ``layers`` as one flat array, in ``flat_views``' order."""
+    return np.concatenate([part.ravel() for layer in layers for part in layer])
+
+
 def forward(layers: Layers, x):
     """Logits for inputs ``x`` (already scaled)."""
     return forward_all(layers, x)[-1]
@@ -117,21 +137,6 @@ def regularised(loss_sum, n: int, layers: Layers, grads: Layers, weight_decay: f
     return loss_sum / n + l2_penalty(layers, weight_decay)
 
 
-def forward_rowwise(layers: Layers, x: np.ndarray) -> np.ndarray:
-    """``forward``, with each row through every layer in a product of its own.
-
-    A stack of (1 x d) @ (d x width) products: the same call for a row alone as for a row among
-    many, so a row's logits do not depend on the other rows of the batch, bit for bit. (One many-row
-    product is blocked by BLAS according to its shape, which would move a row's float64 logits by ~1e-15.)
-    """
-    h = x[:, None, :]
-    for i, (w, b) in enumerate(layers):
-        h = np.matmul(h, w) + b
-        if i < len(layers) - 1:
-            np.maximum(h, 0, out=h)
-    return h[:, 0, :]
-
-
 def log_softmax(logits):
     """Numerically stable log-softmax over the last axis (finite for any finite logits)."""
     xp = array_module(logits)
@@ -147,6 +152,14 @@ def cross_entropy(logits, targets) -> float:
     """Mean cross-entropy of integer ``targets`` under softmax(``logits``)."""
     xp = array_module(logits)
     return float(-log_softmax(logits)[xp.arange(len(targets)), targets].mean())
+
+
+def scores(logits, targets, rows) -> tuple:
+    """(mean cross-entropy, share of right answers) of integer ``targets`` under softmax(``logits``), as
+    0-d arrays of the logits' module (``rows``: ``arange(len(targets))`` there): read when the caller syncs."""
+    xp = array_module(logits)
+    loss = -log_softmax(logits)[rows, targets].mean()
+    return loss, xp.count_nonzero(logits.argmax(axis=1) == targets) / len(targets)
 
 
 def l2_penalty(layers: Layers, weight_decay: float):

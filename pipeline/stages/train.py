@@ -68,6 +68,7 @@ def run(args) -> int:
         "validation_loss": nn.cross_entropy(val_logits, val_targets),
         "iterations": params.max_iter,
         "device": model.device_,
+        "device_reason": model.device_reason_,
         "train_seconds": round(seconds, 2),
         "seconds_per_iteration": round(seconds / params.max_iter, 4),
     }
