@@ -1,19 +1,24 @@
-"""The GPU check: the default params trained twice on the GPU, timed, compared byte for byte, scored.
+"""The GPU check: params.yaml's training on the GPU, timed phase by phase, compared byte for byte, scored.
 
     python benchmarks/gpu_check.py --zip ../shared/data/digit-recognizer.zip --solution ../shared/data/solution.csv
 
 Reads the competition zip and splits it as the ``split`` stage does (``params.yaml``'s ``split``),
-trains ``params.yaml``'s ``train`` section on the GPU (``train.device`` is overridden with ``gpu``;
-``--device cpu`` runs the same check on the CPU for comparison), twice, and prints:
+trains ``params.yaml``'s ``train`` section (``train.device`` set to ``--device``, default gpu;
+``--set key=value`` changes a train param, e.g. ``--set hidden_layer_sizes=[2500,2000,1500,1000,500]``)
+and prints, in this order, so that one call says where the time goes:
 
-- the GPU, CuPy and CUDA versions;
-- seconds per update (median) and the whole training's seconds, for each run;
-- whether the two saved model files are byte-identical;
-- test accuracy with the submission's test-time views (``predict.tta_shift``) and with one view;
-- one update's matrix products alone (the same shapes, on the same device), and the update's ratio to them.
+- the device, with the self-check's seconds (the first run on a machine compiles CuPy's kernels);
+- a 2-update warm-up fit's seconds (compiling the full-size kernels), apart from what follows;
+- each timed fit's seconds and seconds per update (validation scoring every ``eval_every`` included);
+- the median seconds of each phase of an update, measured alone with the device synced around it:
+  the host's draw of the warps, the moves (copy to the device and gather), forward, loss and backward,
+  the optimizer step; and one update's matrix products alone, with the update's ratio to them;
+- whether the model files are byte-identical: the runs of this process, and one run in a second process;
+- test accuracy with the submission's views (``predict.tta_shift``) and with one, and the seconds to score.
 
 It needs only NumPy, SciPy, scikit-learn, pandas, PyYAML and CuPy, and runs from the working tree
-(``PYTHONPATH=.``): no dvc, no kaggle. ``--max-iter`` shortens the runs for a quick look.
+(``PYTHONPATH=.``): no dvc, no kaggle, no mlxtend. ``--max-iter`` shortens the runs (1 works).
+CuPy leaves TF32 off unless ``CUPY_TF32=1``: these figures are full float32.
 """
 
 from __future__ import annotations
@@ -22,59 +27,115 @@ import argparse
 import dataclasses
 import hashlib
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.competition_data import load_split  # noqa: E402
-from pipeline.core.config import load_params  # noqa: E402
+from pipeline.core.config import load_params, parse_params  # noqa: E402
 from pipeline.core.errors import PipelineError  # noqa: E402
-from pipeline.model import devices  # noqa: E402
-from pipeline.model.estimator import DigitNetClassifier  # noqa: E402
+from pipeline.model import device_check, devices, nn, warps  # noqa: E402
+from pipeline.model.engines import make_engine  # noqa: E402
+from pipeline.model.estimator import DTYPE, DigitNetClassifier  # noqa: E402
 from pipeline.model.model_file import save_model  # noqa: E402
+from pipeline.model.optim import Optimizer  # noqa: E402
 from pipeline.model.tta import predict_shifted  # noqa: E402
 
 
-def products_seconds(model: DigitNetClassifier, n: int, device: str, repeats: int = 20) -> float:
-    """Median time of one update's matrix products alone: every layer's forward product, and the
-    weight and input gradients' products, with the fit's shapes, on ``device``."""
-    xp = devices.module_for(device)
-    rng = np.random.default_rng(0)
-    sizes = [model.layers_[0][0].shape[0]] + [w.shape[1] for w, _ in model.layers_]
-    x = xp.asarray(rng.random((n, sizes[0]), dtype=np.float32))
-    ws = [xp.asarray(rng.random((a, b), dtype=np.float32)) for a, b in zip(sizes[:-1], sizes[1:])]
-    acts = [xp.asarray(rng.random((n, b), dtype=np.float32)) for b in sizes[1:]]
+def synced(xp):
+    """A clock that waits for the device before it reads the time."""
+    def now() -> float:
+        if xp is not np:
+            xp.cuda.Stream.null.synchronize()
+        return time.perf_counter()
+    return now
 
-    def once():
-        h = x
-        for w in ws:
-            h = h @ w
-        for i in range(len(ws) - 1, -1, -1):
-            below = x if i == 0 else acts[i - 1]
-            below.T @ acts[i]
-            if i > 0:
-                acts[i] @ ws[i].T
 
+def median_seconds(task, now, repeats: int) -> float:
     samples = []
-    for _ in range(repeats + 2):
-        sync(xp)
-        start = time.perf_counter()
-        once()
-        sync(xp)
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples[2:])
+    for _ in range(repeats + 1):
+        start = now()
+        task()
+        samples.append(now() - start)
+    return statistics.median(samples[1:])  # the first is a warm-up
 
 
-def sync(xp) -> None:
-    if xp is not np:
-        xp.cuda.Stream.null.synchronize()
+def phase_seconds(params, X, y, device: str, repeats: int) -> dict[str, float]:
+    """The median seconds of each phase of one update of ``params``' network over ``X``, each alone."""
+    rng = np.random.default_rng(0)
+    x = np.multiply(X, 1 / 255, dtype=DTYPE)
+    sizes = [x.shape[1], *params.hidden_layer_sizes, int(y.max()) + 1]
+    ranges = warps.ranges_of(params)
+    engine = make_engine(device, x, y, sizes, params.weight_decay, (28, 28), params.augment_groups)
+    xp, now = engine.xp, synced(engine.xp)
+    flat = engine.put(nn.flatten(nn.he_init(rng, sizes, DTYPE)))
+    gradient = xp.zeros_like(flat)
+    layers, grads = nn.flat_views(flat, sizes), nn.flat_views(gradient, sizes)
+    draw = lambda: warps.random_warps(rng, params.augment_groups, (28, 28), ranges, DTYPE)  # noqa: E731
+    moves = draw()
+    optimizer = Optimizer(params.optimizer, [flat], params.momentum, params.beta_1, params.beta_2)
+    out = {"host draw of the warps": median_seconds(draw, time.perf_counter, repeats)}
+    with engine, engine.single_threaded_blas():
+        if device == "cpu":  # the CPU engine moves weights inside its groups: only the whole update is its own
+            out["whole update (moves, layers, backward)"] = median_seconds(
+                lambda: engine.launch(layers, warps=moves, grads=grads), now, repeats)
+            inputs = x
+        else:
+            move = lambda: engine._move(xp.asarray(moves.columns), xp.asarray(moves.weights))  # noqa: E731
+            out["moves (to the device, gather)"] = median_seconds(move, now, repeats)
+            inputs = move()
+        rows, targets = xp.arange(len(x)), engine.put(y)
+        forward = median_seconds(lambda: nn.forward_all(layers, inputs), now, repeats)
+        both = median_seconds(lambda: nn.loss_and_gradients(layers, inputs, targets, rows, 1 / len(x),
+                                                            {"grads": grads}), now, repeats)
+        if device != "cpu":
+            out["forward"], out["loss and backward"] = forward, both - forward
+        out["optimizer step"] = median_seconds(lambda: optimizer.step([flat], [gradient], 1e-3), now, repeats)
+        out["matrix products alone"] = median_seconds(lambda: products(layers, inputs), now, repeats)
+    return out
+
+
+def products(layers, x) -> None:
+    """One update's matrix products: each layer's forward, weight gradient and (above the first) the gradient passed down."""
+    h, acts = x, []
+    for w, _ in layers:
+        h = h @ w
+        acts.append(h)
+    for i in range(len(layers) - 1, -1, -1):
+        below = x if i == 0 else acts[i - 1]
+        below.T @ acts[i]
+        if i > 0:
+            acts[i] @ layers[i][0].T
+
+
+def train_once(params, data) -> tuple[DigitNetClassifier, float, str]:
+    model = DigitNetClassifier.from_params(params)
+    start = time.perf_counter()
+    model.fit(data.X, data.y, eval_set=(data.X_val, data.y_val))
+    seconds = time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as folder:
+        save_model(Path(folder) / "model.npz", model)
+        digest = hashlib.sha256((Path(folder) / "model.npz").read_bytes()).hexdigest()
+    return model, seconds, digest
+
+
+def train_params(args):
+    changes = {"device": args.device, **({"max_iter": args.max_iter} if args.max_iter else {})}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        changes[key] = yaml.safe_load(value)
+    raw = yaml.safe_load((ROOT / "params.yaml").read_text())
+    raw["train"] = {**raw.get("train", {}), **changes}
+    return parse_params(raw, "params.yaml with --set").train
 
 
 def main(argv=None) -> int:
@@ -83,48 +144,59 @@ def main(argv=None) -> int:
     parser.add_argument("--solution", help="the answer key of test.csv (ImageId,Label), to score the test rows")
     parser.add_argument("--device", default="gpu", choices=("gpu", "cpu"), help="where to train (default gpu)")
     parser.add_argument("--max-iter", type=int, help="updates per run (default: params.yaml's train.max_iter)")
-    parser.add_argument("--runs", type=int, default=2, help="trainings to compare byte for byte (default 2)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a train param, as YAML")
+    parser.add_argument("--runs", type=int, default=2, help="timed trainings in this process (default 2)")
+    parser.add_argument("--repeats", type=int, default=10, help="timings of each phase (default 10)")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)  # one run, print its sha256
     args = parser.parse_args(argv)
-    params = load_params(ROOT / "params.yaml")
     try:
-        device = devices.resolve(args.device)
-        data = load_split(args.zip, args.solution, params.split)
-    except (PipelineError, devices.GpuUnavailable, OSError) as exc:
+        base = load_params(ROOT / "params.yaml")
+        params = train_params(args)
+        start = time.perf_counter()
+        choice = device_check.choose(args.device)
+        check_seconds = time.perf_counter() - start
+        data = load_split(args.zip, args.solution, base.split)
+    except (PipelineError, devices.GpuUnavailable, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    X, y, X_val, y_val = data.X, data.y, data.X_val, data.y_val
-    test_pixels, answers = data.X_test, data.y_test
-    train = dataclasses.replace(params.train, device=args.device,
-                                **({"max_iter": args.max_iter} if args.max_iter else {}))
-    print(f"device: {devices.describe(device)}")
-    print(f"data: {len(X):,} train rows, {len(X_val):,} validation, {len(test_pixels):,} test; "
-          f"{train.max_iter} updates of {'-'.join(map(str, (784, *train.hidden_layer_sizes, 10)))}", flush=True)
+    if args.child:
+        print(train_once(params, data)[2])
+        return 0
+    shape = "-".join(map(str, (784, *params.hidden_layer_sizes, 10)))
+    print(f"device: {choice.description} (self-check {check_seconds:.2f} s)")
+    print(f"data: {len(data.X):,} train rows, {len(data.X_val):,} validation, {len(data.X_test):,} test; "
+          f"{params.max_iter} updates of {shape}, {params.augment_groups} groups", flush=True)
+    start = time.perf_counter()
+    train_once(dataclasses.replace(params, max_iter=2), data)
+    print(f"warm-up: a 2-update fit in {time.perf_counter() - start:.2f} s (compiles the full-size kernels)", flush=True)
     digests, model = [], None
     for run in range(args.runs):
-        model = DigitNetClassifier.from_params(train)
-        start = time.perf_counter()
-        model.fit(X, y, eval_set=(X_val, y_val))
-        seconds = time.perf_counter() - start
-        steps = np.diff([0.0] + [r["seconds"] for r in model.history_])
-        with tempfile.TemporaryDirectory() as folder:
-            save_model(Path(folder) / "model.npz", model)
-            digests.append(hashlib.sha256((Path(folder) / "model.npz").read_bytes()).hexdigest())
-        print(f"run {run + 1}: {seconds:.2f} s of fit, {float(np.median(steps[1:])) * 1e3:.2f} ms per update "
-              f"(median; validation scoring every {train.eval_every} included), validation accuracy "
-              f"{model.history_[-1]['validation_accuracy']:.4f}, model sha256 {digests[-1][:16]}", flush=True)
-    print(f"model files byte-identical across {args.runs} runs: {'yes' if len(set(digests)) == 1 else 'NO'}")
-    shift = params.predict.tta_shift
+        model, seconds, digest = train_once(params, data)
+        digests.append(digest)
+        print(f"run {run + 1}: {seconds:.2f} s of fit, {seconds / params.max_iter * 1e3:.2f} ms per update (validation "
+              f"every {params.eval_every} included), validation accuracy "
+              f"{model.history_[-1]['validation_accuracy']:.4f}, model sha256 {digest[:16]}", flush=True)
+    phases = phase_seconds(params, data.X, data.y, choice.device, args.repeats)
+    update = sum(v for k, v in phases.items() if k != "matrix products alone")
+    for name, seconds in phases.items():
+        print(f"  phase: {name}: {seconds * 1e3:.2f} ms (median of {args.repeats})")
+    print(f"one update's phases add up to {update * 1e3:.2f} ms, {update / phases['matrix products alone']:.2f}x its "
+          f"matrix products alone", flush=True)
+    child = subprocess.run([sys.executable, __file__, *(argv if argv is not None else sys.argv[1:]), "--child"],
+                           capture_output=True, text=True)
+    other = child.stdout.strip().splitlines()[-1] if child.returncode == 0 and child.stdout.strip() else None
+    same_here = len(set(digests)) == 1
+    print(f"model files byte-identical: {'yes' if same_here else 'NO'} across {args.runs} runs in this process; "
+          + ("yes" if other == digests[0] else f"NO ({child.stderr.strip()[-200:] or other})") + " in a second process")
     start = time.perf_counter()
-    predicted = predict_shifted(model, test_pixels, shift)
-    if answers is not None:
-        single = model.predict(test_pixels)
-        print(f"test accuracy: {np.mean(predicted == answers):.4%} with {(2 * shift + 1) ** 2} views, "
-              f"{np.mean(single == answers):.4%} with one ({len(answers):,} rows; predicted in "
-              f"{time.perf_counter() - start:.1f} s on the CPU)")
-    update = float(np.median(np.diff([0.0] + [r["seconds"] for r in model.history_])[1:]))
-    products = products_seconds(model, len(X), device)
-    where = "" if device == "gpu" else " (on the CPU the engine runs single-threaded BLAS per worker: bench.py's ratio check measures this properly)"
-    print(f"one update's matrix products alone: {products * 1e3:.2f} ms; the update is {update / products:.2f}x them{where}")
+    predicted = predict_shifted(model, data.X_test, base.predict.tta_shift)
+    scored = time.perf_counter() - start
+    views = (2 * base.predict.tta_shift + 1) ** 2
+    if data.y_test is not None:
+        single = model.predict(data.X_test)
+        print(f"test accuracy: {np.mean(predicted == data.y_test):.4%} with {views} views, "
+              f"{np.mean(single == data.y_test):.4%} with one ({len(data.y_test):,} rows; {views} views scored in "
+              f"{scored:.1f} s on {device_check.choose('cpu' if params.device == 'cpu' else 'auto').device})")
     return 0
 
 

@@ -8,7 +8,8 @@ import types
 import numpy as np
 import pytest
 
-from pipeline.model import devices
+from pipeline.model import device_check, devices
+from strict_cupy import StrictCupy
 
 
 @pytest.fixture(autouse=True)
@@ -26,9 +27,9 @@ def fake_cupy(monkeypatch, count=None, error=None):
 
 def test_without_cupy_auto_is_the_cpu_and_gpu_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "cupy", None)  # import cupy raises ImportError
-    assert devices.resolve("auto") == "cpu"
+    assert device_check.choose("auto").device == "cpu"
     with pytest.raises(devices.GpuUnavailable) as err:
-        devices.resolve("gpu")
+        device_check.choose("gpu")
     assert str(err.value) == "train.device is gpu, but CuPy is not installed: " + devices.INSTALL_HINT
     assert "pip install -e '.[gpu]'" in str(err.value) and "\n" not in str(err.value)
 
@@ -36,20 +37,20 @@ def test_without_cupy_auto_is_the_cpu_and_gpu_says_how_to_install_it(monkeypatch
 def test_an_old_driver_and_no_device_are_named(monkeypatch):
     fake_cupy(monkeypatch, error=RuntimeError("cudaErrorInsufficientDriver: CUDA driver version is insufficient"))
     with pytest.raises(devices.GpuUnavailable, match="the NVIDIA driver is too old for this CuPy"):
-        devices.resolve("gpu")
+        device_check.choose("gpu")
     devices._cupy.cache_clear()
     fake_cupy(monkeypatch, count=0)
     with pytest.raises(devices.GpuUnavailable, match="sees no CUDA device"):
-        devices.resolve("gpu")
-    assert devices.resolve("auto") == "cpu"
+        device_check.choose("gpu")
+    assert device_check.choose("auto").device == "cpu"
 
 
-def test_a_visible_device_is_used_by_auto(monkeypatch):
-    fake_cupy(monkeypatch, count=1)
-    assert devices.resolve("auto") == "gpu" and devices.resolve("cpu") == "cpu"
+def test_a_visible_device_that_passes_its_check_is_used_by_auto(monkeypatch):
+    monkeypatch.setitem(sys.modules, "cupy", StrictCupy())  # imports, counts one device, computes right
+    assert device_check.choose("auto").device == "gpu" and device_check.choose("cpu").device == "cpu"
     monkeypatch.setenv(devices.NO_GPU_ENV, "1")
     devices._cupy.cache_clear()
-    assert devices.resolve("auto") == "cpu"
+    assert device_check.choose("auto").device == "cpu"
 
 
 def test_numpy_arrays_belong_to_numpy():

@@ -18,15 +18,20 @@ def script(*args, timeout=240):
     return subprocess.run([sys.executable, *map(str, args)], capture_output=True, text=True, timeout=timeout)
 
 
-def test_gpu_check_trains_twice_compares_bytes_and_scores(tmp_path):
+@pytest.mark.parametrize("updates", [1, 6])
+def test_gpu_check_times_compilation_and_phases_compares_bytes_across_processes_and_scores(tmp_path, updates):
     archive = tiny_competition(tmp_path)
     result = script(ROOT / "benchmarks/gpu_check.py", "--zip", archive, "--solution", tmp_path / "solution.csv",
-                    "--device", "cpu", "--max-iter", "6")
+                    "--device", "cpu", "--max-iter", updates, "--repeats", 2, "--set", "hidden_layer_sizes=[32]")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert out.startswith("device: cpu\n")
-    assert out.count("ms per update") == 2 and "model files byte-identical across 2 runs: yes" in out
-    assert "test accuracy:" in out and "with 9 views" in out and "one update's matrix products alone" in out
+    assert out.startswith("device: cpu (self-check ")
+    assert "of 784-32-10, 16 groups" in out and "warm-up: a 2-update fit in " in out
+    assert out.count("ms per update (validation every") == 2
+    for phase in ("host draw of the warps", "whole update", "optimizer step", "matrix products alone"):
+        assert f"phase: {phase}" in out
+    assert "model files byte-identical: yes across 2 runs in this process; yes in a second process" in out
+    assert "test accuracy:" in out and "with 9 views" in out and "scored in" in out
 
 
 def test_gpu_check_without_a_gpu_says_so_in_one_line(tmp_path):
@@ -54,3 +59,22 @@ def test_sweep_appends_one_line_per_configuration_and_checks_them(tmp_path):
                     "--device", "cpu")
     assert result.returncode == 1
     assert result.stderr.strip() == f"error: {configs}[0].train.max_iter must be > 0, got 0"
+
+
+def test_gpu_check_phases_run_on_a_strict_device(monkeypatch):
+    """The phases a GPU session times, run under the strict CuPy stand-in: no implicit trip to the host."""
+    import numpy as np
+
+    from benchmarks.gpu_check import phase_seconds
+    from pipeline.core.config import TrainParams
+    from pipeline.model import devices
+    from strict_cupy import StrictCupy
+
+    module = StrictCupy()
+    monkeypatch.setattr(devices, "_cupy", lambda: module)
+    rng = np.random.default_rng(0)
+    X, y = rng.integers(0, 256, (64, 784)).astype(np.uint8), np.arange(64) % 10
+    phases = phase_seconds(TrainParams(hidden_layer_sizes=(16,), augment_groups=4), X, y, "gpu", 2)
+    assert set(phases) == {"host draw of the warps", "moves (to the device, gather)", "forward", "loss and backward",
+                           "optimizer step", "matrix products alone"}
+    assert module.counts["syncs"] > 0  # the clock waited for the device

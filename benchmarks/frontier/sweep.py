@@ -29,7 +29,7 @@ if str(ROOT) not in sys.path:
 from benchmarks.competition_data import load_split  # noqa: E402
 from pipeline.core.config import load_params, parse_params  # noqa: E402
 from pipeline.core.errors import PipelineError  # noqa: E402
-from pipeline.model import devices  # noqa: E402
+from pipeline.model import device_check, devices  # noqa: E402
 from pipeline.model.estimator import DigitNetClassifier, TrainingDiverged  # noqa: E402
 from pipeline.model.tta import predict_shifted  # noqa: E402
 
@@ -59,12 +59,12 @@ def main(argv=None) -> int:
         if not isinstance(changes, list):
             raise PipelineError(f"{args.configs}: expected a JSON list of params.yaml changes")
         runs = [configured(base, change, f"{args.configs}[{i}]") for i, change in enumerate(changes)]
-        device = devices.resolve(args.device)
+        choice = device_check.choose(args.device)
         data = load_split(args.zip, args.solution, load_params(ROOT / "params.yaml").split)
     except (PipelineError, devices.GpuUnavailable, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"sweep: {len(runs)} configurations on {devices.describe(device)}", flush=True)
+    print(f"sweep: {len(runs)} configurations on {choice.description}", flush=True)
     for i, (change, params) in enumerate(zip(changes, runs)):
         model = DigitNetClassifier.from_params(params.train).set_params(device=args.device)
         start = time.perf_counter()

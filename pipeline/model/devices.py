@@ -5,9 +5,9 @@ NumPy's. The math in ``pipeline.model`` reads the module off its inputs (``array
 branching on a flag, so one function serves both. ``import cupy`` happens here only, and lazily: a
 machine without CuPy never imports it, and nothing else in the package names it.
 
-``resolve(device)`` turns ``train.device`` into the device a fit runs on: ``auto`` takes the GPU when
-CuPy imports and sees a CUDA device, else the CPU; ``gpu`` without a usable GPU raises ``GpuUnavailable``
-with one line saying what is missing and how to get it.
+``gpu_problem()`` says in one line why CuPy cannot be used here (not installed, no driver, no device),
+or None; ``pipeline.model.device_check.choose`` adds the self-check that a CuPy which imports can also
+compute, and turns ``train.device`` into the device a fit runs on.
 """
 
 from __future__ import annotations
@@ -64,16 +64,6 @@ def cupy_module():
     if isinstance(found, str):
         raise GpuUnavailable(found)
     return found
-
-
-def resolve(device: str) -> str:
-    """``cpu`` or ``gpu``: the device that ``train.device`` (``auto``, ``cpu`` or ``gpu``) runs on here."""
-    if device == "cpu":
-        return "cpu"
-    problem = gpu_problem()
-    if device == "gpu" and problem:
-        raise GpuUnavailable(f"train.device is gpu, but {problem}")
-    return "cpu" if problem else "gpu"
 
 
 def describe(device: str) -> str:

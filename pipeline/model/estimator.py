@@ -246,13 +246,18 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         x = self._scaled(X, np.float64)
-        device = device_check.choose("cpu" if self.device == "cpu" else "auto").device if len(x) else "cpu"
+        device = self.prediction_device().device if len(x) else "cpu"
         if device == "cpu":
             layers = [(np.asarray(w, np.float64), np.asarray(b, np.float64)) for w, b in self.layers_]
             return _batched_logits(layers, x, np.float64, lambda a: a)
         xp = devices.module_for(device)
         layers = [(xp.asarray(devices.to_numpy(w), DTYPE), xp.asarray(devices.to_numpy(b), DTYPE)) for w, b in self.layers_]
         return _batched_logits(layers, x, DTYPE, xp.asarray)
+
+    def prediction_device(self) -> "device_check.DeviceChoice":
+        """Where prediction runs: a GPU that passes its self-check unless ``device`` is cpu (never an error:
+        a model trained on a GPU still predicts on a machine without one)."""
+        return device_check.choose("cpu" if self.device == "cpu" else "auto")
 
     def decision_function(self, X) -> np.ndarray:
         """scikit-learn's convention: the logits, or for two classes the margin of the second."""

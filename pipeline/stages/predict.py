@@ -30,7 +30,7 @@ def run(args) -> int:
     seconds = time.perf_counter() - start
     write_submission(paths.SUBMISSION, predicted)
     metrics = {"test_rows": int(len(predicted)), "tta_copies": len(shift_offsets(shift)),
-               "predict_seconds": round(seconds, 2),
+               "predict_seconds": round(seconds, 2), "device": model.prediction_device().description,
                "validation_accuracy": float(np.mean(predict_shifted(model, validation["X"], shift) == validation["y"])),
                "validation_accuracy_single": float(np.mean(model.predict(validation["X"]) == validation["y"]))}
     if "y" in test:
