@@ -33,6 +33,7 @@ from pipeline.data.competition_zip import check_competition_zip, read_member  # 
 from pipeline.core.config import load_params  # noqa: E402
 from pipeline.data.digits_csv import parse_digits_csv  # noqa: E402
 from pipeline.core.errors import PipelineError  # noqa: E402
+from pipeline.core.threads import with_threads  # noqa: E402
 from pipeline.data.splitting import split_indices  # noqa: E402
 from pipeline.submissions.format import parse_submission  # noqa: E402
 
@@ -40,7 +41,6 @@ CONTENDERS = ("ours", "ours-previous", "sklearn-default", "sklearn-wide", "torch
 CHECKS = ("parse", "ratio", "stage")
 WORKER = Path(__file__).resolve().parent / "worker.py"
 DEFAULT_ZIP = ROOT / "data/raw/digit-recognizer.zip"
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")  # torch follows OMP's
 # Some machines set these to force older OpenBLAS kernels (older builds crashed on their CPUs); users'
 # machines do not. --kernels users (the default) runs every worker without them.
 FORCING_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
@@ -148,7 +148,7 @@ def run_worker(task: str, data: str, settings: dict, folder: Path, threads: int 
         for name in FORCING_VARIABLES:
             env.pop(name, None)
     if threads:
-        env.update({var: str(threads) for var in THREAD_VARIABLES})
+        env = with_threads(env, threads)  # torch follows OMP's
     start = time.perf_counter()
     try:  # the worker's own output is progress: keep stdout for the table
         done = subprocess.run([sys.executable, str(WORKER), str(job)], cwd=cwd, env=env, stdout=sys.stderr,

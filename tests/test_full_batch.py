@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from pipeline.model import nn
-from pipeline.model.full_batch import FullBatchGradient, available_cores
+from pipeline.core.threads import available_cores
+from pipeline.model.full_batch import FullBatchGradient
 
 
 def reference_loss(layers, x, targets, weight_decay=0.0):
@@ -160,16 +161,6 @@ def test_a_worker_error_reaches_the_caller():
     with FullBatchGradient(x, targets, sizes, n_groups=4, workers=2) as engine:
         with pytest.raises(ValueError):
             engine([(np.zeros((5, 3)), np.zeros(3)), layers[1]])  # a first layer of the wrong shape
-
-
-def test_thread_limit_variables_cap_the_workers():
-    from pipeline.model.full_batch import available_cores
-
-    cores = available_cores({})
-    assert cores >= 1
-    assert available_cores({"OMP_NUM_THREADS": "1"}) == 1
-    assert available_cores({"OPENBLAS_NUM_THREADS": str(cores + 5)}) == cores
-    assert available_cores({"OMP_NUM_THREADS": "", "MKL_NUM_THREADS": "junk"}) == cores
 
 
 def test_small_work_stays_on_one_thread_large_work_uses_the_cores():

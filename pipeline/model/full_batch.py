@@ -29,10 +29,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from pipeline.core.threads import available_cores
 from pipeline.model import nn
 from pipeline.model.nn import Layers, shift_slices
 
-THREAD_LIMITS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 # Below this many multiply-adds per update, handing groups to worker threads costs more than it
@@ -44,19 +44,6 @@ def auto_workers(n: int, sizes: list[int], environ=os.environ) -> int:
     """Worker threads worth using for ``n`` rows through layer ``sizes``: one per core, or one for small work."""
     work = n * sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
     return available_cores(environ) if work >= MIN_THREADED_WORK else 1
-
-
-def available_cores(environ=os.environ) -> int:
-    """The cores this process may use, or fewer when a thread-limit variable (OMP_NUM_THREADS...) says so."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
-    for name in THREAD_LIMITS:
-        value = environ.get(name, "").strip()
-        if value.isdigit() and int(value) > 0:
-            cores = min(cores, int(value))
-    return cores
 
 
 def check_shapes(d: int, sizes: list[int], image_shape: tuple[int, int] | None) -> None:
