@@ -36,7 +36,7 @@ def test_missing_sections_take_defaults_and_ints_are_accepted_as_floats():
     ({"train": {"hidden_layer_sizes": []}}, "train.hidden_layer_sizes must list one or more layer widths, each > 0, got []"),
     ({"train": {"hidden_layer_sizes": [64, 0]}}, "train.hidden_layer_sizes must list one or more layer widths, each > 0, got [64, 0]"),
     ({"train": {"hidden_layer_sizes": "64"}}, "train.hidden_layer_sizes must be a list of int"),
-    ({"train": {"optimizer": "sgd"}}, "train.optimizer must be one of gd, momentum, adam"),
+    ({"train": {"optimizer": "sgd"}}, "train.optimizer must be one of gd, momentum, adam, muon"),
     ({"train": {"lr_schedule": "linear"}}, "train.lr_schedule must be one of"),
     ({"split": {"validation_fraction": 0}}, "split.validation_fraction must be between 0 and 1"),
     ({"split": {"validation_fraction": 1.0}}, "split.validation_fraction must be between 0 and 1"),

@@ -196,3 +196,12 @@ def test_a_fit_and_its_predictions_on_the_strict_device_agree_with_the_cpu(stric
     batch = gpu.predict_proba(X)
     np.testing.assert_array_equal(gpu.predict_proba(X[order]), batch[order])  # a row's answer is its own
     np.testing.assert_array_equal(gpu.predict_proba(X[7:8]), batch[7:8])
+
+
+def test_muon_and_deskew_run_on_the_strict_device_as_on_the_cpu(strict_gpu):
+    X, y = pixels(120)
+    kwargs = dict(hidden_layer_sizes=(16, 16), max_iter=12, augment_groups=4, optimizer="muon", deskew=True)
+    gpu = DigitNetClassifier(device="gpu", **kwargs).fit(X, y)
+    cpu = DigitNetClassifier(device="cpu", **kwargs).fit(X, y)
+    for (wg, bg), (wc, bc) in zip(gpu.layers_, cpu.layers_):
+        np.testing.assert_allclose(wg, wc, rtol=0, atol=1e-3 * np.abs(wc).max())

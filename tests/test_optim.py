@@ -86,3 +86,82 @@ def test_schedules():
     assert learning_rate_at(9, 1.0, 14, "cosine", warmup=4) == pytest.approx(0.5)
     with pytest.raises(ValueError, match="unknown learning-rate schedule"):
         learning_rate_at(0, 1.0, 10, "linear")
+
+
+# -- muon ---------------------------------------------------------------------------------------------
+
+def newton_schulz_by_hand(g, steps=5):
+    """Jordan et al.'s quintic iteration written out in float64 from the paper's coefficients."""
+    a, b, c = 3.4445, -4.7750, 2.0315
+    x = np.array(g, np.float64)
+    flip = x.shape[0] > x.shape[1]
+    if flip:
+        x = x.T
+    x = x / (np.linalg.norm(x) + 1e-7)
+    for _ in range(steps):
+        s = x @ x.T
+        x = a * x + (b * s + c * s @ s) @ x
+    return x.T if flip else x
+
+
+@pytest.mark.parametrize("shape", [(784, 256), (256, 256), (64, 300)])
+def test_orthogonalised_is_the_polar_factor_up_to_the_quintics_spread(shape):
+    from pipeline.model.optim import orthogonalised
+
+    rng = np.random.default_rng(0)
+    # an ill-conditioned gradient: singular values over two decades
+    u, _ = np.linalg.qr(rng.standard_normal((shape[0], min(shape))))
+    v, _ = np.linalg.qr(rng.standard_normal((shape[1], min(shape))))
+    g = (u * np.logspace(0, -2, min(shape))) @ v.T
+    got = orthogonalised(g.astype(np.float32))
+    assert got.shape == shape and got.dtype == np.float32
+    np.testing.assert_allclose(got, newton_schulz_by_hand(g), atol=2e-4)
+    singular = np.linalg.svd(got.astype(np.float64), compute_uv=False)
+    # every direction moves: g's largest singular value is 100 times its smallest, the step's within ~2x
+    assert singular.max() < 1.3 and singular.min() > 0.5
+    polar = u @ v.T  # the exact U V^T
+    cosine = np.vdot(got, polar) / (np.linalg.norm(got) * np.linalg.norm(polar))
+    assert cosine > 0.9
+
+
+def test_muon_steps_the_hidden_matrices_by_nesterov_orthogonalised_momentum_and_adams_the_rest():
+    rng = np.random.default_rng(1)
+    sizes = [12, 8, 5]
+    from pipeline.model import nn
+
+    flat = nn.flatten(nn.he_init(rng, sizes, np.float64))
+    grad = np.zeros_like(flat)
+    layers, grads = nn.flat_views(flat, sizes), nn.flat_views(grad, sizes)
+    start = flat.copy()
+    opt = Optimizer("muon", [flat], momentum=0.9, eps=1e-12, matrices=[(layers[0][0], grads[0][0])])
+    steps = [rng.standard_normal(flat.shape) for _ in range(4)]
+    for g in steps:
+        grad[:] = g
+        opt.step([flat], [grad], 0.01)
+    # by hand: W0 by Muon, everything else (b0, W1, b1) by Adam from the same gradients
+    w0 = nn.flat_views(start.copy(), sizes)[0][0]
+    velocity = np.zeros_like(w0)
+    for g in steps:
+        g0 = nn.flat_views(g.copy(), sizes)[0][0]
+        velocity = 0.9 * velocity + g0
+        w0 = w0 - 0.01 * 0.2 * np.sqrt(12) * newton_schulz_by_hand(g0 + 0.9 * velocity)
+    np.testing.assert_allclose(layers[0][0], w0, rtol=1e-9, atol=1e-12)
+    rest = np.ones(flat.shape, bool)
+    rest[:12 * 8] = False
+    adam = textbook_adam(start[rest], [g[rest] for g in steps], 0.01, eps=1e-12)
+    np.testing.assert_allclose(flat[rest], adam, rtol=1e-7, atol=1e-10)
+
+
+def test_muon_minimises_a_matrix_least_squares():
+    rng = np.random.default_rng(2)
+    a, target = rng.standard_normal((40, 10)), rng.standard_normal((10, 6))
+    w = np.zeros((10, 6))
+    flat = w.reshape(-1)
+    grad = np.zeros_like(flat)
+    opt = Optimizer("muon", [flat], momentum=0.9, matrices=[(w, grad.reshape(10, 6))])
+    loss = lambda: float(np.sum((a @ w - a @ target) ** 2)) / 40  # noqa: E731
+    first = loss()
+    for step in range(300):
+        grad.reshape(10, 6)[:] = a.T @ (a @ w - a @ target) / 40
+        opt.step([flat], [grad], 0.1 * (1 - step / 300))
+    assert loss() < 1e-3 * first

@@ -28,7 +28,7 @@ def below(x: float) -> float:
 # param: (values at or just inside each bound, values one step past a bound)
 BOUNDS = {
     "hidden_layer_sizes": ([[1], [1, 1], 3], [[], [0], [5, -1]]),
-    "optimizer": (["gd", "momentum", "adam"], ["sgd", ""]),
+    "optimizer": (["gd", "momentum", "adam", "muon"], ["sgd", ""]),
     "learning_rate": ([TINY, 10.0], [0.0, -TINY]),
     "lr_schedule": (["constant", "cosine", "step"], ["linear"]),
     "warmup_iterations": ([0, TrainParams().max_iter - 1], [-1, TrainParams().max_iter]),
@@ -37,6 +37,7 @@ BOUNDS = {
     "beta_1": ([0.0, below(1.0)], [-TINY, 1.0]),
     "beta_2": ([0.0, below(1.0)], [-TINY, 1.0]),
     "weight_decay": ([0.0], [-TINY]),
+    "deskew": ([True, False], []),
     "augment_translate": ([0, 4], [-1, 5]),
     "augment_groups": ([1], [0]),
     "augment_rotate_degrees": ([0.0, 45.0], [-TINY, above(45.0)]),
@@ -49,7 +50,8 @@ BOUNDS = {
     "device": (["auto", "cpu", "gpu"], ["cuda", "GPU"]),
 }
 WRONG_TYPES = [("learning_rate", "fast"), ("max_iter", 1.5), ("max_iter", True), ("optimizer", 3),
-               ("hidden_layer_sizes", "64"), ("hidden_layer_sizes", [8.5]), ("augment_scale", None)]
+               ("hidden_layer_sizes", "64"), ("hidden_layer_sizes", [8.5]), ("augment_scale", None),
+               ("deskew", 1), ("deskew", "yes")]
 
 
 def test_every_train_param_has_its_bounds_here():

@@ -54,3 +54,20 @@ def test_inputs_that_are_not_images_are_predicted_once():
     x, y = rng.random((40, 5)), np.arange(40) % 2
     model = DigitNetClassifier(hidden_layer_sizes=[4], max_iter=3).fit(x, y)
     np.testing.assert_array_equal(tta.predict_proba_shifted(model, x, 2), model.predict_proba(x))
+
+
+def test_a_deskewing_model_moves_its_deskewed_inputs_not_the_raw_rows():
+    """The views are shifted after deskewing: deskewing a shifted copy would centre it again, and every view
+    would be the same view."""
+    from pipeline.model import nn
+    from pipeline.model.deskew import deskew
+
+    rng = np.random.default_rng(6)
+    x = (rng.random((60, 784)) < 0.2) * rng.integers(1, 256, size=(60, 784))
+    model = DigitNetClassifier(hidden_layer_sizes=[16], max_iter=5, augment_groups=4, deskew=True).fit(x, np.arange(60) % 10)
+    inputs = deskew(x * model.input_scale_, (28, 28))
+    np.testing.assert_allclose(model.transform_inputs(x), inputs, rtol=1e-12, atol=1e-12)
+    expected = np.mean([nn.softmax(model.logits_of_inputs(nn.shift_images(inputs, dy, dx, (28, 28))))
+                        for dy, dx in tta.shift_offsets(1)], axis=0)
+    np.testing.assert_allclose(tta.predict_proba_shifted(model, x, 1), expected, rtol=1e-12, atol=1e-15)
+    assert np.abs(expected - model.predict_proba(x)).max() > 1e-3  # the views differ from the plain view

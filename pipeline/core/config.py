@@ -19,7 +19,7 @@ import yaml
 from pipeline.core.errors import PipelineError
 from pipeline.core.param_rules import Below, Interval, NotBlank, OneOf, Widths, check_fields, rule
 
-OPTIMIZERS = ("gd", "momentum", "adam")
+OPTIMIZERS = ("gd", "momentum", "adam", "muon")
 SCHEDULES = ("constant", "cosine", "step")
 DEVICES = ("auto", "cpu", "gpu")
 POSITIVE = Interval(0, low_open=True)
@@ -57,6 +57,9 @@ class TrainParams:
     beta_1: float = rule(0.9, FRACTION)
     beta_2: float = rule(0.999, FRACTION)
     weight_decay: float = rule(0.0, NOT_NEGATIVE)
+    # Each image sheared upright and centred by its own moments before the network sees it, in training,
+    # validation and prediction alike (pipeline/model/deskew.py).
+    deskew: bool = rule(False)
     # Largest random translation, in pixels, drawn per group of images and update: whole pixels
     # while every warp below is 0, any sub-pixel amount (a part of the warp) when one is on.
     augment_translate: int = rule(2, Interval(0, 4, unit=" pixels"))

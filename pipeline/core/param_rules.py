@@ -19,6 +19,8 @@ import typing
 from dataclasses import dataclass, field, fields
 from typing import Any, Mapping
 
+import numpy as np
+
 from pipeline.core.errors import InvalidParameter
 
 
@@ -124,6 +126,10 @@ def coerce(value: object, annotation: object, where: str) -> object:
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             raise _fail(where, "must be an integer", value)
         return int(value)
+    if annotation is bool:
+        if not isinstance(value, (bool, np.bool_)):
+            raise _fail(where, "must be true or false", value)
+        return bool(value)
     if annotation is str:
         if not isinstance(value, str):
             raise _fail(where, "must be a string", value)

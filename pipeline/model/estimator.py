@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from pipeline.core.config import TrainParams
 from pipeline.core.param_rules import check_fields
-from pipeline.model import device_check, devices, nn, warps
+from pipeline.model import deskew, device_check, devices, nn, warps
 from pipeline.model.engines import make_engine
 from pipeline.model.optim import Optimizer, learning_rate_at
 
@@ -54,7 +54,7 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, hidden_layer_sizes=_D.hidden_layer_sizes, optimizer=_D.optimizer,
                  learning_rate=_D.learning_rate, lr_schedule=_D.lr_schedule, warmup_iterations=_D.warmup_iterations,
                  max_iter=_D.max_iter, momentum=_D.momentum, beta_1=_D.beta_1, beta_2=_D.beta_2,
-                 weight_decay=_D.weight_decay, augment_translate=_D.augment_translate,
+                 weight_decay=_D.weight_decay, deskew=_D.deskew, augment_translate=_D.augment_translate,
                  augment_groups=_D.augment_groups, augment_rotate_degrees=_D.augment_rotate_degrees,
                  augment_scale=_D.augment_scale, augment_shear_degrees=_D.augment_shear_degrees,
                  augment_elastic_alpha=_D.augment_elastic_alpha, augment_elastic_sigma=_D.augment_elastic_sigma,
@@ -69,6 +69,7 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.weight_decay = weight_decay
+        self.deskew = deskew
         self.augment_translate = augment_translate
         self.augment_groups = augment_groups
         self.augment_rotate_degrees = augment_rotate_degrees
@@ -118,7 +119,7 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         # a seed means the same initial weights and the same augmentation on the CPU and the GPU.
         rng = np.random.default_rng(p.random_state)
         order = rng.permutation(len(X))  # mixes classes across the augmentation groups
-        x = np.multiply(X[order], self.input_scale_, dtype=DTYPE, casting="unsafe")
+        x = self._deskewed(np.multiply(X[order], self.input_scale_, dtype=DTYPE, casting="unsafe"), p.deskew)
         targets = targets[order]
         sizes = [x.shape[1], *p.hidden_layer_sizes, len(self.classes_)]
         host_layers = nn.he_init(rng, sizes, DTYPE)
@@ -136,12 +137,14 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         flat_grad = engine.xp.zeros_like(flat)
         layers, grads = nn.flat_views(flat, sizes), nn.flat_views(flat_grad, sizes)
         self.layers_ = layers  # the live weights (on the device during a GPU fit), for callbacks that predict
-        optimizer = Optimizer(p.optimizer, [flat], p.momentum, p.beta_1, p.beta_2)
+        hidden = [(w, g) for (w, _), (g, _) in zip(layers[:-1], grads[:-1])]  # what muon updates; Adam the rest
+        optimizer = Optimizer(p.optimizer, [flat], p.momentum, p.beta_1, p.beta_2, matrices=hidden)
         validation = None
         if eval_set is not None:
             x_val, y_val = eval_set
             val_targets = np.searchsorted(self.classes_, np.asarray(y_val))
-            validation = (engine.put(self._scaled(x_val)), engine.put(val_targets), engine.put(np.arange(len(val_targets))))
+            validation = (engine.put(self.transform_inputs(x_val, DTYPE)), engine.put(val_targets),
+                          engine.put(np.arange(len(val_targets))))
         # Reading the device makes the host wait for it, so a GPU fit reads its losses once every
         # eval_every updates (with the validation scores), from this buffer: row k holds pending update
         # k's (loss, accuracy), the last row the validation's. On the CPU every value is already on the
@@ -221,7 +224,7 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         or translation from this model's augmentation params (unchanged when augmentation is off)."""
         p = self.checked_params()
         ranges = warps.ranges_of(p)
-        X = np.asarray(X, dtype=np.float64)
+        X = self._deskewed(np.asarray(X, dtype=np.float64), p.deskew)  # deskewing is linear: no need to scale first
         shape = self.image_shape_for(X.shape[1]) if p.augment_translate > 0 or ranges.warping else None
         if shape is None:
             return X.copy()
@@ -231,9 +234,18 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         moves = rng.integers(-p.augment_translate, p.augment_translate + 1, size=(len(X), 2))
         return np.concatenate([nn.shift_images(row[None], int(dy), int(dx), shape) for row, (dy, dx) in zip(X, moves)])
 
-    def _scaled(self, X, dtype=DTYPE) -> np.ndarray:
+    def transform_inputs(self, X, dtype=np.float64) -> np.ndarray:
+        """``X`` as the network takes it: scaled as in ``fit``, and deskewed when ``deskew`` is on."""
         X = validate_data(self, X, dtype="numeric", reset=False)
-        return np.multiply(X, self.input_scale_, dtype=dtype, casting="unsafe")
+        return self._deskewed(np.multiply(X, self.input_scale_, dtype=dtype, casting="unsafe"), self.deskew)
+
+    def _deskewed(self, x: np.ndarray, on: bool) -> np.ndarray:
+        if not on:
+            return x
+        shape = self.image_shape_for(x.shape[1])
+        if shape is None:
+            raise ValueError(f"deskew needs images: {x.shape[1]} features are not 28 x 28; set image_shape")
+        return deskew.deskew(x, shape)
 
     # -- prediction ------------------------------------------------------------------------
     def decision_function_logits(self, X) -> np.ndarray:
@@ -245,7 +257,10 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         the CPU in float64; on a GPU that passes its self-check (``device`` auto or gpu), in float32.
         """
         check_is_fitted(self)
-        x = self._scaled(X, np.float64)
+        return self.logits_of_inputs(self.transform_inputs(X))
+
+    def logits_of_inputs(self, x: np.ndarray) -> np.ndarray:
+        """``decision_function_logits`` of rows already through ``transform_inputs`` (test-time views move those)."""
         device = self.prediction_device().device if len(x) else "cpu"
         if device == "cpu":
             layers = [(np.asarray(w, np.float64), np.asarray(b, np.float64)) for w, b in self.layers_]

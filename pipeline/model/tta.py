@@ -36,10 +36,12 @@ def predict_proba_shifted(model, X, shift: int) -> np.ndarray:
     offsets = shift_offsets(shift)
     out = np.empty((len(X), len(model.classes_)), np.float64)
     for start in range(0, len(X), CHUNK_ROWS):
-        rows = np.asarray(X[start:start + CHUNK_ROWS], np.float64)
+        # the views move the rows as the network takes them (scaled, and deskewed when the model deskews:
+        # deskewing a moved copy would centre it again)
+        rows = model.transform_inputs(X[start:start + CHUNK_ROWS])
         total = np.zeros((len(rows), len(model.classes_)), np.float64)
         for dy, dx in offsets:
-            total += model.predict_proba(nn.shift_images(rows, dy, dx, shape))
+            total += nn.softmax(model.logits_of_inputs(nn.shift_images(rows, dy, dx, shape)))
         out[start:start + len(rows)] = total / len(offsets)
     return out
 
