@@ -38,6 +38,7 @@ BOUNDS = {
     "beta_2": ([0.0, below(1.0)], [-TINY, 1.0]),
     "weight_decay": ([0.0], [-TINY]),
     "deskew": ([True, False], []),
+    "input_components": ([0, 784], [-1]),
     "augment_translate": ([0, 4], [-1, 5]),
     "augment_groups": ([1], [0]),
     "augment_rotate_degrees": ([0.0, 45.0], [-TINY, above(45.0)]),

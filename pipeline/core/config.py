@@ -60,6 +60,9 @@ class TrainParams:
     # Each image sheared upright and centred by its own moments before the network sees it, in training,
     # validation and prediction alike (pipeline/model/deskew.py).
     deskew: bool = rule(False)
+    # k > 0: each image kept as its coordinates along the training images' k leading principal directions,
+    # which shrinks the first layer's products from 784 columns to k (pipeline/model/projection.py); 0: off.
+    input_components: int = rule(0, NOT_NEGATIVE)
     # Largest random translation, in pixels, drawn per group of images and update: whole pixels
     # while every warp below is 0, any sub-pixel amount (a part of the warp) when one is on.
     augment_translate: int = rule(2, Interval(0, 4, unit=" pixels"))

@@ -54,10 +54,13 @@ class DeviceFullBatch:
     """
 
     def __init__(self, x, targets, sizes: list[int], weight_decay: float = 0.0,
-                 image_shape: tuple[int, int] | None = None, n_groups: int = 1):
+                 image_shape: tuple[int, int] | None = None, n_groups: int = 1, basis=None):
         self.xp = xp = array_module(x)
         n, d = x.shape
         check_shapes(d, sizes, image_shape)
+        if basis is not None:  # the projected images P Pᵀ x, which the CPU engine's coordinates stand for
+            basis = xp.asarray(basis, x.dtype)
+            x = (x @ basis) @ basis.T
         self.x, self.n, self.d = x, n, d
         self.targets = xp.asarray(targets).astype(xp.int64)
         self.rows = xp.arange(n)

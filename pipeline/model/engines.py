@@ -17,15 +17,16 @@ from pipeline.model.full_batch import FullBatchGradient, auto_workers
 
 
 def make_engine(device: str, x: np.ndarray, targets: np.ndarray, sizes: list[int], weight_decay: float,
-                image_shape: tuple[int, int] | None, groups: int | None):
+                image_shape: tuple[int, int] | None, groups: int | None, basis: np.ndarray | None = None):
     """The engine for ``device`` (``cpu`` or ``gpu``) over host arrays ``x`` (n, d) and ``targets`` (n,).
 
     ``groups``: how many groups of images get a move of their own each update; None when nothing moves,
     and the groups are then only units of work (one per worker thread on the CPU, one on a device).
+    ``basis``: (d, k) orthonormal columns the images are projected on (``input_components``), or None.
     """
     if device == "cpu":
         return FullBatchGradient(x, targets, sizes, weight_decay, image_shape,
-                                 groups if groups is not None else auto_workers(len(x), sizes))
+                                 groups if groups is not None else auto_workers(len(x), sizes), basis=basis)
     xp = devices.module_for(device)
     return DeviceFullBatch(xp.asarray(x), xp.asarray(targets), sizes, weight_decay, image_shape,
-                           groups if groups is not None else 1)
+                           groups if groups is not None else 1, basis=None if basis is None else xp.asarray(basis))

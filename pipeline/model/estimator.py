@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from pipeline.core.config import TrainParams
 from pipeline.core.param_rules import check_fields
-from pipeline.model import deskew, device_check, devices, nn, warps
+from pipeline.model import deskew, device_check, devices, nn, projection, warps
 from pipeline.model.engines import make_engine
 from pipeline.model.optim import Optimizer, learning_rate_at
 
@@ -54,7 +54,8 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, hidden_layer_sizes=_D.hidden_layer_sizes, optimizer=_D.optimizer,
                  learning_rate=_D.learning_rate, lr_schedule=_D.lr_schedule, warmup_iterations=_D.warmup_iterations,
                  max_iter=_D.max_iter, momentum=_D.momentum, beta_1=_D.beta_1, beta_2=_D.beta_2,
-                 weight_decay=_D.weight_decay, deskew=_D.deskew, augment_translate=_D.augment_translate,
+                 weight_decay=_D.weight_decay, deskew=_D.deskew, input_components=_D.input_components,
+                 augment_translate=_D.augment_translate,
                  augment_groups=_D.augment_groups, augment_rotate_degrees=_D.augment_rotate_degrees,
                  augment_scale=_D.augment_scale, augment_shear_degrees=_D.augment_shear_degrees,
                  augment_elastic_alpha=_D.augment_elastic_alpha, augment_elastic_sigma=_D.augment_elastic_sigma,
@@ -70,6 +71,7 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         self.beta_2 = beta_2
         self.weight_decay = weight_decay
         self.deskew = deskew
+        self.input_components = input_components
         self.augment_translate = augment_translate
         self.augment_groups = augment_groups
         self.augment_rotate_degrees = augment_rotate_degrees
@@ -129,8 +131,9 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         self.device_, self.device_reason_ = choice.description, choice.reason
         if choice.fell_back:
             warnings.warn(choice.reason, device_check.DeviceFallbackWarning, stacklevel=2)
+        self.input_basis_ = projection.principal_basis(x, p.input_components) if p.input_components else None
         engine = make_engine(choice.device, x, targets, sizes, p.weight_decay, self.image_shape_,
-                             p.augment_groups if shifting else None)
+                             p.augment_groups if shifting else None, self.input_basis_)
         # Every weight and bias is a view into one flat array, and so is every gradient: the optimizer
         # updates them all with a few operations (on a GPU, a few kernel launches instead of a few per array).
         flat = engine.put(nn.flatten(host_layers))
@@ -235,9 +238,12 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         return np.concatenate([nn.shift_images(row[None], int(dy), int(dx), shape) for row, (dy, dx) in zip(X, moves)])
 
     def transform_inputs(self, X, dtype=np.float64) -> np.ndarray:
-        """``X`` as the network takes it: scaled as in ``fit``, and deskewed when ``deskew`` is on."""
+        """``X`` as the network takes it: scaled as in ``fit``, deskewed when ``deskew`` is on, and projected on
+        the training images' principal directions when ``input_components`` is set."""
         X = validate_data(self, X, dtype="numeric", reset=False)
-        return self._deskewed(np.multiply(X, self.input_scale_, dtype=dtype, casting="unsafe"), self.deskew)
+        x = self._deskewed(np.multiply(X, self.input_scale_, dtype=dtype, casting="unsafe"), self.deskew)
+        basis = getattr(self, "input_basis_", None)
+        return x if basis is None else projection.project(x, basis)
 
     def _deskewed(self, x: np.ndarray, on: bool) -> np.ndarray:
         if not on:

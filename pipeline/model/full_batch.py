@@ -20,6 +20,12 @@ to ``x @ W`` and their rows of ``x.T @ delta`` are zero, so the engine keeps onl
 of ``x`` and multiplies them by the matching rows of the (moved) weights: 9 % less of the two
 largest products, with the same gradients. The moves still act on all 784 weight rows, since a
 shift or warp carries weight into and out of those pixels.
+
+With a ``basis`` P (d x k, orthonormal columns: the leading principal directions of the training images),
+the same idea goes further: each image is kept as its k coordinates z = Pᵀ x, so the group's first layer
+is z @ (Pᵀ Tᵀ W) and its weight gradient P (zᵀ delta), moved back by T. The network then sees the
+projected image P Pᵀ x, warped: the first layer's two products shrink from d to k columns, for two
+(k x d) @ (d x width) products per group. The estimator projects its validation and test rows the same way.
 """
 
 from __future__ import annotations
@@ -82,15 +88,20 @@ class FullBatchGradient:
     xp = np  # the array module its arrays live in
 
     def __init__(self, x: np.ndarray, targets: np.ndarray, sizes: list[int], weight_decay: float = 0.0,
-                 image_shape: tuple[int, int] | None = None, n_groups: int = 1, workers: int | None = None):
+                 image_shape: tuple[int, int] | None = None, n_groups: int = 1, workers: int | None = None,
+                 basis: np.ndarray | None = None):
         n, d = x.shape
         check_shapes(d, sizes, image_shape)
         self.n, self.weight_decay, self.image_shape = n, weight_decay, image_shape
         dtype, targets = x.dtype, np.asarray(targets, dtype=np.intp)
-        # Only the columns that are non-zero somewhere take part in the products (see the module's docstring).
-        used = np.flatnonzero(np.any(x != 0, axis=0))
-        self.used = used if 0 < len(used) < d else None
-        self.x = x if self.used is None else np.ascontiguousarray(x[:, used])
+        self.basis = self.used = None
+        if basis is not None:  # the images as coordinates in a basis of k pixel patterns (see the module's docstring)
+            self.basis = np.ascontiguousarray(basis, dtype)
+            self.x = x @ self.basis
+        else:  # only the columns that are non-zero somewhere take part in the products
+            used = np.flatnonzero(np.any(x != 0, axis=0))
+            self.used = used if 0 < len(used) < d else None
+            self.x = x if self.used is None else np.ascontiguousarray(x[:, used])
         self.groups = row_groups(n, n_groups)
         self.local_targets = [(np.arange(g.stop - g.start), targets[g]) for g in self.groups]
         self.workers = max(1, min(workers or auto_workers(n, sizes), len(self.groups)))
@@ -105,7 +116,7 @@ class FullBatchGradient:
         self.correct = np.empty(n_g, np.int64)
         # Per-worker scratch: the moved first-layer weights (and their gradient moved back), and the ReLU masks of the largest group.
         self.shifted_w = [np.empty((d, sizes[1]), dtype) for _ in range(self.workers)]
-        used_rows = d if self.used is None else len(self.used)  # the first layer's rows the products see
+        used_rows = self.x.shape[1]  # the first layer's rows the products see
         self.used_w = [np.empty((used_rows, sizes[1]), dtype) for _ in range(self.workers)]
         self.used_grad = [np.empty((used_rows, sizes[1]), dtype) for _ in range(self.workers)]
         largest = max(g.stop - g.start for g in self.groups)
@@ -208,10 +219,12 @@ class FullBatchGradient:
         """
         rows, scratch = self.groups[g], self.shifted_w[worker]
         first = layers[0][0] if move is None else self._moved_weights(layers[0][0], move, scratch)
-        if self.used is not None:
+        if self.basis is not None:
+            first = np.matmul(self.basis.T, first, out=self.used_w[worker])
+        elif self.used is not None:
             first = np.take(first, self.used, axis=0, out=self.used_w[worker])
         grads = [(self.grad_w[i][g], self.grad_b[i][g]) for i in range(len(layers))]
-        if self.used is not None:  # the first layer's gradient over the used columns, spread out below
+        if self.basis is not None or self.used is not None:  # the first layer's gradient in x's columns, taken back below
             grads[0] = (self.used_grad[worker], self.grad_b[0][g])
         local, targets = self.local_targets[g]
         loss, correct, _ = nn.loss_and_gradients(
@@ -219,7 +232,9 @@ class FullBatchGradient:
             {"acts": [a[rows] for a in self.acts], "logit_delta": self.deltas[-1][rows],
              "deltas": [d[rows] for d in self.deltas[:-1]], "grads": grads, "mask": self.masks[worker]})
         self.loss_sums[g], self.correct[g] = float(loss), correct
-        if self.used is not None:  # in the moved images' frame, zero on the unused pixels
+        if self.basis is not None:  # back to pixels, in the moved images' frame
+            np.matmul(self.basis, self.used_grad[worker], out=self.grad_w[0][g])
+        elif self.used is not None:  # in the moved images' frame, zero on the unused pixels
             self.grad_w[0][g].fill(0)
             self.grad_w[0][g][self.used] = self.used_grad[worker]
         if move is not None:

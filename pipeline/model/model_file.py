@@ -30,6 +30,8 @@ def save_model(path: str | Path, model: DigitNetClassifier) -> None:
               "classes": np.asarray(model.classes_)}
     for i, (w, b) in enumerate(model.layers_):
         arrays[f"W{i}"], arrays[f"b{i}"] = w, b
+    if getattr(model, "input_basis_", None) is not None:  # input_components: the projection is part of the model
+        arrays["input_basis"] = model.input_basis_
     save_arrays(path, arrays)
 
 
@@ -54,6 +56,12 @@ def load_model(path: str | Path) -> DigitNetClassifier:
         layers.append((w, b))
     if len(arrays["classes"]) != sizes[-1]:
         raise PipelineError(f"{path}: {len(arrays['classes'])} classes for {sizes[-1]} outputs")
+    basis = arrays.get("input_basis")
+    if model.input_components and (basis is None or basis.shape != (sizes[0], model.input_components)):
+        found = "missing" if basis is None else f"{basis.shape}"
+        raise PipelineError(f"{path}: input_components is {model.input_components} but the projection is {found}; "
+                            f"retrain with dvc repro -f train")
+    model.input_basis_ = basis
     model.layers_ = layers
     model.classes_ = arrays["classes"]
     model.input_scale_ = meta["input_scale"]
