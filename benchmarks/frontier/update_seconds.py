@@ -1,31 +1,63 @@
-"""Seconds per full-batch update of the default training (warps, groups, optimizer) for other hidden layers.
+"""Seconds per full-batch update of params.yaml's training for other settings, measured side by side.
 
-    python benchmarks/frontier/update_seconds.py data/prepared/train.npz 512 256,256 512,128 384,384 512,256 512,512
+    python benchmarks/frontier/update_seconds.py data/prepared/train.npz "" "optimizer=muon" \\
+        "input_components=128" "hidden_layer_sizes=[512,128]"
 
-The first argument is the split stage's train.npz (its X, y: the 37,800 training rows of the competition zip). Each shape
-trains twice for 8 updates through ``DigitNetClassifier.fit``, the shapes alternating; the median of the
-updates after the first of each fit is printed with the BLAS kernels that ran.
+The first argument is the split stage's train.npz (its X, y: the 37,800 training rows of the competition
+zip). Each further argument is one setting: space-separated ``key=value`` changes to params.yaml's
+``train`` (values as YAML; "" is params.yaml itself). Every setting trains ``--updates`` updates through
+``DigitNetClassifier.fit`` (device cpu), the settings taking turns for ``--rounds`` rounds, so a busy
+spell of a shared machine falls on all of them; the median of the updates after the first of each fit
+is printed beside its ratio to the first setting's, with the BLAS kernels that ran and the CPU.
 """
+import argparse
 import sys
 from pathlib import Path
 
 import numpy as np
-from threadpoolctl import threadpool_info
+import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from pipeline.core.config import TrainParams  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+from benchmarks import machine  # noqa: E402
+from pipeline.core.config import parse_params  # noqa: E402
 from pipeline.stages.train import build_model  # noqa: E402
 
-data = np.load(sys.argv[1])
-shapes = [tuple(int(w) for w in arg.split(",")) for arg in sys.argv[2:]]
-print("kernels:", sorted({str(i.get("architecture")) for i in threadpool_info() if i["user_api"] == "blas"}))
-seconds = {shape: [] for shape in shapes}
-for _ in range(2):
-    for shape in shapes:
-        model = build_model(TrainParams(hidden_layer_sizes=shape, max_iter=8))
-        model.fit(data["X"], data["y"])
-        times = [r["seconds"] for r in model.history_]
-        seconds[shape] += list(np.diff(times)[1:])
-base = np.median(seconds[shapes[0]])
-for shape, values in seconds.items():
-    print(f"{'-'.join(map(str, shape)):>10}: {np.median(values):.3f} s per update ({np.median(values) / base:.2f}x the first)")
+
+def setting(text: str) -> dict:
+    changes = {}
+    for item in text.split():
+        key, _, value = item.partition("=")
+        changes[key] = yaml.safe_load(value)
+    return changes
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("train_npz")
+    parser.add_argument("settings", nargs="+", help='space-separated key=value changes to train; "" for none')
+    parser.add_argument("--updates", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args(argv)
+    if args.updates < 3:
+        parser.error("--updates must be at least 3: the first update of each fit is not counted")
+    data = np.load(args.train_npz)
+    base = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params = [parse_params({**base, "train": {**base["train"], **setting(text), "max_iter": args.updates,
+                                              "device": "cpu"}}).train for text in args.settings]
+    print(f"machine: {machine.one_line(machine.describe(ROOT))}")
+    seconds = {text: [] for text in args.settings}
+    for _ in range(args.rounds):
+        for text, p in zip(args.settings, params):
+            model = build_model(p)
+            model.fit(data["X"], data["y"])
+            seconds[text] += list(np.diff([r["seconds"] for r in model.history_])[1:])
+    first = np.median(seconds[args.settings[0]])
+    for text, values in seconds.items():
+        print(f"{text or 'params.yaml':>40}: {np.median(values):.3f} s per update ({np.median(values) / first:.2f}x the "
+              f"first; median of {len(values)})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

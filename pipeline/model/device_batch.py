@@ -84,6 +84,12 @@ class DeviceFullBatch:
     def close(self) -> None:
         pass
 
+    @staticmethod
+    def run_each(tasks: list) -> None:
+        """Call every function of ``tasks`` in order: each queues its work on the device."""
+        for task in tasks:
+            task()
+
     def put(self, array):
         """A host array copied to the device, once (the data and the weights stay there for the whole fit)."""
         return self.xp.asarray(array)

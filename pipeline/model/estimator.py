@@ -141,7 +141,8 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         layers, grads = nn.flat_views(flat, sizes), nn.flat_views(flat_grad, sizes)
         self.layers_ = layers  # the live weights (on the device during a GPU fit), for callbacks that predict
         hidden = [(w, g) for (w, _), (g, _) in zip(layers[:-1], grads[:-1])]  # what muon updates; Adam the rest
-        optimizer = Optimizer(p.optimizer, [flat], p.momentum, p.beta_1, p.beta_2, matrices=hidden)
+        optimizer = Optimizer(p.optimizer, [flat], p.momentum, p.beta_1, p.beta_2, matrices=hidden,
+                              run_each=engine.run_each)
         validation = None
         if eval_set is not None:
             x_val, y_val = eval_set

@@ -186,6 +186,16 @@ class FullBatchGradient:
         loss = nn.regularised(float(self.loss_sums.sum()), self.n, layers, grads, self.weight_decay)
         return float(loss), float(self.correct.sum()) / self.n, grads
 
+    def run_each(self, tasks: list) -> None:
+        """Call every function of ``tasks`` (no arguments), shared out among the worker threads, each on
+        single-threaded BLAS as the groups are; a failure is re-raised. (The optimizer's per-matrix work.)"""
+        if self.pool is None:
+            for task in tasks:
+                task()
+        else:
+            for done in [self.pool.submit(task) for task in tasks]:
+                done.result()
+
     def _run(self, task, *args) -> None:
         """``task(worker, *args)`` on every worker thread (here when there is one), re-raising a failure."""
         if self.pool is None:

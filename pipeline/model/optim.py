@@ -36,9 +36,11 @@ class Optimizer:
     """Updates ``params`` in place from ``grads`` (lists of arrays of the same shapes)."""
 
     def __init__(self, kind: str, params: list, momentum: float = 0.9,
-                 beta_1: float = 0.9, beta_2: float = 0.999, eps: float = 1e-8, matrices: list = ()):
+                 beta_1: float = 0.9, beta_2: float = 0.999, eps: float = 1e-8, matrices: list = (),
+                 run_each=None):
         """``matrices``: for ``muon``, the (weight, gradient) views of the hidden layers' weight matrices,
-        which Muon updates; everything else in ``params`` is updated by Adam."""
+        which Muon updates; everything else in ``params`` is updated by Adam. ``run_each``: how to call the
+        per-matrix steps (the CPU engine shares them out among its worker threads); in order by default."""
         if kind not in ("gd", "momentum", "adam", "muon"):
             raise ValueError(f"unknown optimizer {kind!r}")
         self.kind, self.momentum, self.beta_1, self.beta_2, self.eps = kind, momentum, beta_1, beta_2, eps
@@ -48,15 +50,11 @@ class Optimizer:
         self.second = [xp.zeros_like(p) for p in params] if kind in ("adam", "muon") else []
         self.matrices = list(matrices) if kind == "muon" else []
         self.velocity = [xp.zeros_like(w) for w, _ in self.matrices]
+        self.run_each = run_each or (lambda tasks: [task() for task in tasks])
 
     def step(self, params: list, grads: list, lr: float) -> None:
         if self.kind == "muon":
-            for (w, g), v in zip(self.matrices, self.velocity):
-                v *= self.momentum
-                v += g
-                g += self.momentum * v  # Nesterov: the step looks ahead along the momentum
-                w -= (lr * 0.2 * math.sqrt(max(w.shape))) * orthogonalised(g)
-                g.fill(0)  # Adam below sees no gradient here, so it leaves these weights alone
+            self.run_each([lambda m=m, v=v: self._muon_step(*m, v, lr) for m, v in zip(self.matrices, self.velocity)])
         self.t += 1
         if self.kind == "gd":
             for p, g in zip(params, grads):
@@ -75,6 +73,13 @@ class Optimizer:
                 v *= b2
                 v += (1 - b2) * (g * g)
                 p -= step_size * m / (self.xp.sqrt(v) + self.eps)
+
+    def _muon_step(self, w, g, v, lr: float) -> None:
+        v *= self.momentum
+        v += g
+        g += self.momentum * v  # Nesterov: the step looks ahead along the momentum
+        w -= (lr * 0.2 * math.sqrt(max(w.shape))) * orthogonalised(g)
+        g.fill(0)  # Adam then sees no gradient here, so it leaves these weights alone
 
 
 NEWTON_SCHULZ = (3.4445, -4.7750, 2.0315)  # Jordan et al.'s quintic: singular values to about 1 in 5 steps
