@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pipeline.core.atomic import write_text
 from pipeline.core.errors import PipelineError
+from pipeline.core.text_file import read_text
 
 
 def write_json(path: str | Path, values: dict) -> None:
@@ -31,11 +32,7 @@ def read_json_object(path: str | Path, remedy: str = "run the stage that makes i
     ``remedy`` (what the user should run)."""
     path = Path(path)
     try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PipelineError(f"{path}: not found; {remedy}") from None
-    except UnicodeDecodeError:
-        raise PipelineError(f"{path}: not UTF-8 text; {remedy}") from None
+        value = json.loads(read_text(path, remedy))
     except json.JSONDecodeError as exc:
         raise PipelineError(f"{path}: not valid JSON ({exc}); {remedy}") from None
     if not isinstance(value, dict):

@@ -10,15 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.core.errors import PipelineError
-
-
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PipelineError(f"{path}: not found; run the stage that makes it (dvc repro)") from None
-    except UnicodeDecodeError:
-        raise PipelineError(f"{path}: not UTF-8 text; is this really a CSV file?") from None
+from pipeline.core.text_file import read_text
 
 
 def read_numeric_csv(path: str | Path, columns: tuple[str, ...], integer: bool = False) -> dict[str, np.ndarray]:
@@ -27,7 +19,8 @@ def read_numeric_csv(path: str | Path, columns: tuple[str, ...], integer: bool =
     Raises PipelineError naming the file, the line and the column of a missing or bad value.
     """
     path = Path(path)
-    reader = csv.reader(io.StringIO(_read_text(path)))
+    reader = csv.reader(io.StringIO(read_text(path, "is this really a CSV file? rerun: dvc repro -f train",
+                                              missing="run the stage that makes it (dvc repro)")))
     header = next(reader, None)
     if header is None:
         raise PipelineError(f"{path} is empty: expected a header with {', '.join(columns)}")

@@ -26,6 +26,7 @@ from filelock import FileLock, Timeout
 from pipeline.core.atomic import write_text
 from pipeline.core.env_settings import positive_number
 from pipeline.core.errors import PipelineError
+from pipeline.core.text_file import read_text
 
 HEADER = ("submitted_at", "ref", "message", "status", "public_score", "private_score", "file_sha256",
           "git_commit", "params_digest", "validation_accuracy")
@@ -142,13 +143,9 @@ def render(rows: Iterable[Submission]) -> str:
 def read(path: str | Path) -> list[Submission]:
     """The ledger's rows, oldest first ([] when there is no ledger file)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not path.exists():
         return []
-    except UnicodeDecodeError:
-        raise PipelineError(f"{path}: not UTF-8 text; restore it with: git checkout -- {path}") from None
-    return parse(text, str(path))
+    return parse(read_text(path, f"restore it with: git checkout -- {path}"), str(path))
 
 
 def read_history(path: str | Path) -> list[Submission] | None:
