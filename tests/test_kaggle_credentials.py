@@ -122,3 +122,95 @@ def test_the_legacy_keys_basic_header_is_scrubbed_for_each_username_and_key_the_
             header = base64.b64encode(f"{user}:{key}".encode()).decode()
             assert credentials.redact(f"Authorization: Basic {header}") == "Authorization: Basic [redacted]"
     assert "env-user" not in credentials.secrets()  # a username is no secret
+
+
+# -- found by mutation testing (issue 31) --------------------------------------------------------------
+
+
+def test_the_config_folder_is_chosen_as_the_client_chooses_it(home, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "xdg"))
+    assert credentials.config_dir() == home / "xdg/kaggle"  # no ~/.kaggle on Linux: XDG's folder
+    monkeypatch.delenv("XDG_CONFIG_HOME")
+    assert credentials.config_dir() == home / ".config/kaggle"
+    (home / ".kaggle").mkdir()
+    assert credentials.config_dir() == home / ".kaggle"  # ~/.kaggle, once it exists
+    monkeypatch.setenv("KAGGLE_CONFIG_DIR", str(home / "mine"))
+    assert credentials.config_dir() == home / "mine"  # the variable, over everything
+
+
+def test_the_config_folder_is_made_once_and_a_folder_that_cannot_be_made_is_left_to_the_client(home, monkeypatch):
+    monkeypatch.setenv("KAGGLE_CONFIG_DIR", str(home / "a/b/kaggle"))
+    credentials.ensure_config_dir()
+    credentials.ensure_config_dir()  # already there: no error
+    assert (home / "a/b/kaggle").is_dir()
+    write(home / "file", "")
+    monkeypatch.setenv("KAGGLE_CONFIG_DIR", str(home / "file/kaggle"))
+    credentials.ensure_config_dir()  # no error: the client says it in its own words
+    assert not (home / "file/kaggle").exists()
+
+
+@pytest.mark.parametrize("run_type, proxy, expected", [("Interactive", "http://p", True), ("Interactive", None, False),
+                                                        (None, "http://p", False), (None, None, False)])
+def test_a_notebook_is_seen_by_both_of_its_variables(home, monkeypatch, run_type, proxy, expected):
+    for name, value in (("KAGGLE_KERNEL_RUN_TYPE", run_type), ("KAGGLE_DATA_PROXY_URL", proxy)):
+        if value is not None:
+            monkeypatch.setenv(name, value)
+    assert credentials.in_kaggle_notebook() is expected
+
+
+@pytest.mark.parametrize("token_path", [None, "x" * 5000])
+def test_in_a_notebook_without_a_readable_token_file_there_is_no_source(home, monkeypatch, token_path):
+    in_notebook(monkeypatch)
+    if token_path is not None:
+        monkeypatch.setenv("KAGGLE_API_V1_TOKEN", token_path)  # a name too long to be a path
+    assert credentials.credentials_source() is None
+
+
+@pytest.mark.parametrize("text", ["[1, 2]", "{not json", '"a string"'])
+def test_a_kaggle_json_that_is_not_an_object_is_no_source_and_no_crash(home, monkeypatch, text):
+    write(home / ".kaggle/kaggle.json", text)
+    monkeypatch.setenv("KAGGLE_USERNAME", "u")
+    assert credentials.credentials_source() is None
+    assert credentials.secrets() == set() and credentials.token_given_as_key() is None
+
+
+def test_a_token_in_kaggle_json_does_not_matter_when_the_client_signs_in_with_a_token(home, monkeypatch):
+    write(home / ".kaggle/kaggle.json", '{"username": "u", "key": "KGAT_in_json"}')
+    assert credentials.token_given_as_key() == str(home / ".kaggle/kaggle.json")
+    monkeypatch.setenv("KAGGLE_API_TOKEN", "KGAT_the_token")
+    assert credentials.token_given_as_key() is None  # the client sends the token, never that key
+    monkeypatch.delenv("KAGGLE_API_TOKEN")
+    write(home / ".kaggle/kaggle.json", '{"username": "u", "key": "0123abcd"}')
+    assert credentials.token_given_as_key() is None  # a plain legacy key
+
+
+def test_a_token_file_that_is_not_utf8_is_read_without_a_crash(home):
+    (home / ".kaggle").mkdir()
+    (home / ".kaggle/access_token").write_bytes(b"KGAT_\xff\xfe_binary_token\n")
+    assert credentials.credentials_source() == str(home / ".kaggle/access_token")
+    assert "KGAT_\ufffd\ufffd_binary_token" in credentials.secrets()
+
+
+@pytest.mark.parametrize("setup, expected", [
+    (lambda home, mp: None, set()),
+    (lambda home, mp: mp.setenv("KAGGLE_KEY", "abcd"), {"abcd", "OmFiY2Q="}),  # 4 characters: a secret
+    # 3 characters: too short to scrub without mangling text (its Basic header, 8, is not)
+    (lambda home, mp: mp.setenv("KAGGLE_KEY", "abc"), {"OmFiYw=="}),
+    (lambda home, mp: (mp.setenv("KAGGLE_USERNAME", "u"), mp.setenv("KAGGLE_KEY", "key1")),
+     {"key1", "dTprZXkx", "OmtleTE="}),  # base64 of u:key1 and of :key1 (kaggle.json gives no username)
+    (lambda home, mp: write(home / ".kaggle/kaggle.json", '{"username": "u", "key": null}'), set()),
+    (lambda home, mp: write(home / ".kaggle/kaggle.json", '{"username": "u"}'), set()),
+    (lambda home, mp: write(home / ".kaggle/kaggle.json", '{"username": null, "key": "key2"}'), {"key2", "OmtleTI="}),
+    (lambda home, mp: mp.setenv("KAGGLE_API_TOKEN", "KGAT_t"), {"KGAT_t"}),
+])
+def test_secrets_are_exactly_what_the_client_could_send(home, monkeypatch, setup, expected):
+    setup(home, monkeypatch)
+    assert credentials.secrets() == expected
+    assert credentials.redact("None of these") == "None of these"
+
+
+def test_a_secret_inside_a_longer_one_does_not_leave_the_rest_of_the_longer_one(home, monkeypatch):
+    """Longest first: 'zzzz1234' sorts after 'aazzzz1234bb' but lies inside it."""
+    monkeypatch.setenv("KAGGLE_KEY", "zzzz1234")
+    monkeypatch.setenv("KAGGLE_API_TOKEN", "aazzzz1234bb")
+    assert credentials.redact("token aazzzz1234bb, key zzzz1234") == "token [redacted], key [redacted]"

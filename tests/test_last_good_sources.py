@@ -171,10 +171,18 @@ def git(root: Path, *args: str) -> None:
 
 
 @pytest.fixture
-def project(tmp_path):
+def project(tmp_path, request):
     """A git repository whose project folder (a subfolder, as ``dvc init --subdir`` allows) has DVC's cache
     holding a file and a folder, and git's HEAD the file's good version."""
+    import logging
+
     from dvc.repo import Repo
+
+    # DVC's log handler keeps the stream it first wrote to: a second pytest run in this process (mutmut's)
+    # would find it closed. Its notices are not what these tests check.
+    dvc_log, level = logging.getLogger("dvc"), logging.getLogger("dvc").level
+    dvc_log.setLevel(logging.ERROR)
+    request.addfinalizer(lambda: dvc_log.setLevel(level))
 
     git(tmp_path, "init", "-q")
     root = tmp_path / "project"
@@ -251,3 +259,44 @@ def test_outside_a_dvc_and_git_repository_nothing_is_found_and_nothing_breaks(tm
     lock(tmp_path, train={"models/model.npz": md5(GOOD)})
     outcome = last_good.restore("train", tmp_path)
     assert outcome.not_put_back == [("models/model.npz", last_good.NO_COPY)] and not (tmp_path / "models").exists()
+
+
+def test_lock_entries_without_a_path_or_an_md5_are_passed_over(tmp_path):
+    (tmp_path / "dvc.lock").write_text(yaml.safe_dump({"schema": "2.0", "stages": {"train": {"outs": [
+        "models/model.npz", {"path": "a"}, {"md5": md5(GOOD)}, {"path": 3, "md5": md5(GOOD)},
+        {"path": "b", "md5": None}, {"path": "models/model.npz", "md5": md5(GOOD)}]}}}))
+    assert last_good.locked_outputs("train", tmp_path) == [{"path": "models/model.npz", "md5": md5(GOOD)}]
+    (tmp_path / "dvc.lock").write_text("stages: [not, a, mapping")
+    assert last_good.locked_outputs("train", tmp_path) == []
+
+
+def test_a_directory_missing_several_files_says_how_many(tmp_path):
+    lock(tmp_path, split={"data/prepared": DIR_MD5})
+    cache = Store({DIR_MD5: listing(FILES), md5(FILES["test.npz"]): FILES["test.npz"]})
+    outcome = last_good.restore("split", tmp_path, [cache])
+    assert outcome.not_put_back == [("data/prepared", f"data/prepared/train.npz (and 1 more of its files) has "
+                                                       f"{last_good.NO_COPY}")]
+    cache = Store({DIR_MD5: listing(FILES)})
+    outcome = last_good.restore("split", tmp_path, [cache])
+    assert outcome.not_put_back[0][1].startswith("data/prepared/test.npz (and 2 more of its files) has ")
+
+
+def test_an_output_that_cannot_be_written_is_named_and_the_others_still_come_back(tmp_path):
+    lock(tmp_path, train={"models/model.npz": md5(GOOD), "metrics/curve.csv": md5(b"curve")})
+    (tmp_path / "models").write_text("a file where the models folder should be")
+    cache = Store({md5(GOOD): GOOD, md5(b"curve"): b"curve"})
+    outcome = last_good.restore("train", tmp_path, [cache])
+    assert outcome.put_back == ["metrics/curve.csv"] and (tmp_path / "metrics/curve.csv").read_bytes() == b"curve"
+    [(path, why)] = outcome.not_put_back
+    assert path == "models/model.npz" and why.startswith("writing it failed: cannot write here (") and \
+        why.endswith("models is a file, not a folder)"), why
+
+
+def test_the_line_lists_every_output_put_back_and_every_one_not(tmp_path, monkeypatch):
+    lock(tmp_path, train={"a.bin": md5(b"a"), "b.bin": md5(b"b"), "c.bin": md5(b"c"), "d.bin": md5(b"d")})
+    monkeypatch.setattr(last_good, "_dvc_cache", lambda root: Store({md5(b"a"): b"a", md5(b"b"): b"b"}))
+    monkeypatch.setattr(last_good, "_git_head", lambda root: Store())
+    assert last_good.put_back("train", tmp_path) == (
+        "train: put back the last good a.bin, b.bin (as dvc.lock records them), so the failed run cost none of them; "
+        f"could not put back c.bin ({last_good.NO_COPY}); d.bin ({last_good.NO_COPY}): it stays missing until the "
+        "stage runs again")

@@ -180,3 +180,69 @@ def test_a_constant_elastic_field_is_a_shift():
     t = warps.warp_matrix(SHAPE, np.eye(2), np.zeros(2), field)
     expected = scipy.ndimage.shift(bar(), (-1, 0), order=1, mode="grid-constant", cval=0.0)
     np.testing.assert_allclose((t @ bar().ravel()).reshape(SHAPE), expected, atol=1e-12)
+
+
+# -- found by mutation testing: the plumbing around the geometry ------------------------------------------------
+
+
+def test_the_ranges_are_the_train_params_own():
+    from pipeline.core.config import TrainParams
+
+    params = TrainParams(augment_translate=3, augment_rotate_degrees=7.0, augment_scale=0.2,
+                         augment_shear_degrees=5.0, augment_elastic_alpha=1.5, augment_elastic_sigma=2.5)
+    ranges = warps.ranges_of(params)
+    assert ranges == warps.WarpRanges(3.0, 7.0, 0.2, 5.0, 1.5, 2.5) and type(ranges.translate) is float
+
+
+def test_one_warp_is_the_first_of_a_batch_of_one_drawn_the_same_way():
+    r = warps.WarpRanges(translate=2.0, rotate_degrees=10, scale=0.1, shear_degrees=5, elastic_alpha=2.0)
+    matrices, offsets = warps.random_affines(np.random.default_rng(4), 1, SHAPE, r)
+    matrix, offset = warps.random_affine(np.random.default_rng(4), SHAPE, r)
+    np.testing.assert_array_equal(matrix, matrices[0])
+    np.testing.assert_array_equal(offset, offsets[0])
+    np.testing.assert_array_equal(warps.random_displacement(np.random.default_rng(4), SHAPE, r),
+                                  warps.random_displacements(np.random.default_rng(4), 1, SHAPE, r)[0])
+    assert (warps.random_warp(np.random.default_rng(4), SHAPE, r)
+            != warps.random_warps(np.random.default_rng(4), 1, SHAPE, r)[0]).nnz == 0
+    assert warps.random_displacement(np.random.default_rng(4), SHAPE, warps.WarpRanges()) is None
+
+
+def test_each_warp_of_a_batch_shifts_by_its_own_amount_along_each_axis():
+    _, offsets = warps.random_affines(np.random.default_rng(2), 50, SHAPE, warps.WarpRanges(translate=2.0))
+    assert np.abs(offsets).max() <= 2.0 and len(np.unique(offsets)) == 100
+
+
+def test_noise_that_is_all_zero_gives_no_displacement_rather_than_nans():
+    fields = warps.random_displacements(AtFraction(0.5), 3, SHAPE, warps.WarpRanges(elastic_alpha=2.0))
+    np.testing.assert_array_equal(fields, np.zeros((3, 2, *SHAPE)))
+
+
+def test_the_identity_keeps_an_image_with_ink_up_to_every_edge():
+    image = np.random.default_rng(0).random(SHAPE)
+    t = warps.warp_matrix(SHAPE, np.eye(2), np.zeros(2))
+    np.testing.assert_allclose((t @ image.ravel()).reshape(SHAPE), image, atol=1e-12)
+
+
+def test_a_neighbour_outside_the_image_reads_pixel_0_with_weight_0():
+    columns, weights = warps.interpolation_parts(SHAPE, np.array([-0.5, 27.5]), np.array([3.25, 27.0]))
+    assert columns.dtype == np.int32 and columns.shape == weights.shape == (8,)
+    np.testing.assert_array_equal(columns, [0, 0, 3, 4, 783, 0, 0, 0])
+    np.testing.assert_allclose(weights, [0, 0, 0.375, 0.125, 0.5, 0, 0, 0])
+
+
+def test_warps_of_an_image_that_is_not_square():
+    shape = (20, 30)
+    r = warps.WarpRanges(rotate_degrees=10, elastic_alpha=2.0, elastic_sigma=3.0)
+    fields = warps.random_displacements(np.random.default_rng(0), 4, shape, r)
+    assert fields.shape == (4, 2, 20, 30) and np.isfinite(fields).all()
+    image = np.random.default_rng(1).random(shape)
+    t = warps.warp_matrix(shape, np.eye(2), np.array([1.0, -2.0]))
+    expected = scipy.ndimage.shift(image, (-1.0, 2.0), order=1, mode="grid-constant", cval=0.0)
+    np.testing.assert_allclose((t @ image.ravel()).reshape(shape), expected, atol=1e-12)
+
+
+def test_a_batch_of_warps_holds_its_weights_in_the_type_asked_for():
+    batch = warps.random_warps(np.random.default_rng(0), 2, SHAPE, warps.WarpRanges(rotate_degrees=5), np.float32)
+    assert batch.weights.dtype == np.float32 and batch[0].dtype == np.float32
+    assert warps.random_warps(np.random.default_rng(0), 2, SHAPE, warps.WarpRanges(rotate_degrees=5)).weights.dtype \
+        == np.float64

@@ -49,6 +49,8 @@ class Interval:
             return f"must be between {_num(low)} and {_num(high)}{unit} (exclusive)"
         if self.high_open:
             return f"must be >= {_num(low)} and below {_num(high)}{unit}"
+        if self.low_open:
+            return f"must be > {_num(low)} and <= {_num(high)}{unit}"
         return f"must be between {_num(low)} and {_num(high)}{unit}"
 
 

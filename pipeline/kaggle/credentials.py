@@ -125,14 +125,11 @@ def _read_quietly(path: Path) -> str:
 
 def secrets() -> set[str]:
     """Every secret the client could send (key, tokens), so that messages can be scrubbed of them."""
-    found = {os.environ.get("KAGGLE_KEY", "").strip()}
+    found: set[str] = set()
     token = os.environ.get("KAGGLE_API_TOKEN", "").strip()
     found.add(token)
-    try:
-        if token and Path(token).is_file():  # KAGGLE_API_TOKEN may name a file holding the token
-            found.add(_read_quietly(Path(token)))
-    except OSError:  # e.g. a token too long to be a file name
-        pass
+    if token:  # KAGGLE_API_TOKEN may name a file holding the token (a token that is no file name reads as '')
+        found.add(_read_quietly(Path(token)))
     home_kaggle = Path(os.path.expanduser("~")) / ".kaggle"
     for name in ("access_token", "access_token.txt"):
         found.add(_read_quietly(home_kaggle / name))
@@ -143,11 +140,11 @@ def secrets() -> set[str]:
         saved = saved if isinstance(saved, dict) else {}
     except json.JSONDecodeError:
         saved = {}
-    keys = {os.environ.get("KAGGLE_KEY", "").strip(), str(saved.get("key", "")).strip()} - {""}
+    keys = {os.environ.get("KAGGLE_KEY", "").strip(), str(saved.get("key") or "").strip()} - {""}
     found |= keys
     # The legacy key travels as HTTP Basic, base64 of "username:key" (the client merges the variables and
     # kaggle.json field by field): a server or proxy that repeats the Authorization header repeats that.
-    for user in {os.environ.get("KAGGLE_USERNAME", "").strip(), str(saved.get("username", "")).strip()}:
+    for user in {os.environ.get("KAGGLE_USERNAME", "").strip(), str(saved.get("username") or "").strip()}:
         found |= {base64.b64encode(f"{user}:{key}".encode()).decode() for key in keys}
     return {s for s in found if len(s) >= 4}
 
