@@ -1,7 +1,8 @@
 """A real PostgreSQL server on a loopback port, for the tests of studies shared across machines.
 
 Debian's ``postgresql`` package (``.ci/run`` installs it where it is missing): ``initdb`` a data
-folder in the test's temporary directory, ``pg_ctl start`` on a free port of 127.0.0.1 with password
+folder in the test's temporary directory (as root, a folder of its own in /tmp that the server's user
+owns), ``pg_ctl start`` on a free port of 127.0.0.1 with password
 authentication, ``pg_ctl stop`` after. As root (CI), the server runs as the ``postgres`` user the
 package creates, since PostgreSQL refuses to run as root. Without the binaries the tests skip, and
 fail when CI is set.
@@ -16,6 +17,7 @@ import secrets
 import shutil
 import socket
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +61,8 @@ class Server:
     def stop(self) -> None:
         subprocess.run(self.run_as + [self.pg_ctl, "-D", str(self.data), "-m", "immediate", "stop"],
                        capture_output=True, check=False)
+        if self.run_as:  # its own folder in /tmp
+            shutil.rmtree(self.data.parent, ignore_errors=True)
 
 
 def start_server(folder: Path) -> Server:
@@ -72,12 +76,10 @@ def start_server(folder: Path) -> Server:
     if os.geteuid() == 0:  # PostgreSQL will not run as root
         owner = pwd.getpwnam("postgres")
         run_as = ["runuser", "-u", "postgres", "--"]
-        folder.mkdir(parents=True, exist_ok=True)
+        # A folder of its own in /tmp, not under pytest's: every pytest session (another one running at the
+        # same time included) makes its /tmp/pytest-of-root 0700 again, which the server could not reach.
+        folder = Path(tempfile.mkdtemp(prefix="tests-postgres-"))
         os.chown(folder, owner.pw_uid, owner.pw_gid)
-        for parent in folder.parents:  # the server must reach its folder
-            if parent == Path("/"):
-                break
-            os.chmod(parent, os.stat(parent).st_mode | 0o005)
     data, sockets, password = folder / "data", folder / "sockets", secrets.token_hex(8)
     password_file = folder / "password"
     password_file.write_text(password)

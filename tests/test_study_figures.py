@@ -19,7 +19,7 @@ from pipeline.cli import main
 from pipeline.core.errors import PipelineError
 from pipeline.report import study_figures
 from pipeline.report.study_figures import HISTORY_PNG, IMPORTANCES_PNG, read_study_export, study_pictures
-from pipeline.tuning.study_file import export
+from pipeline.tuning.study_file import export, rebuild
 from report_support import write_project
 
 DISTRIBUTIONS = {"train.learning_rate": FloatDistribution(0.002, 0.01, log=True),
@@ -78,6 +78,24 @@ def test_history_and_importances_both_drawn_when_computable():
     assert pictures.note == ""
     assert pictures.caption == ("Study 'digits': 8 complete, 1 pruned, 1 failed trials; best validation accuracy "
                                 "97.80%, trial 7 (DVC experiment digits-7).")
+
+
+@pytest.mark.parametrize("complete", [2, 3, 8])
+def test_the_history_axis_ticks_whole_trial_numbers_only(complete, fresh_matplotlib):
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    study = rebuild(exported(VARIED[:complete], extra_states=False))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        ax = study_figures.history_axes(study)
+    try:
+        ax.figure.canvas.draw()
+        low, high = ax.get_xlim()
+        ticks = [t for t in ax.get_xticks() if low <= t <= high]
+        assert len(ticks) >= 2 and all(float(t).is_integer() for t in ticks), ticks
+    finally:
+        plt.close(ax.figure)
 
 
 def test_same_study_same_bytes():

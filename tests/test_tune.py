@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import pytest
 import yaml
 from optuna.trial import TrialState
 
+from pipeline.tuning import workers
 from pipeline.tuning.storage import open_storage
 from pipeline.tuning.study import retried_trial_number
 from repo_support import GIT_ENV, as_in_a_terminal, copy_repo, run, set_params, stop_group
@@ -41,9 +43,9 @@ def environment(repo: Path) -> dict:
     return env
 
 
-def tune(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "pipeline", "tune", *args], cwd=repo, env=environment(repo),
-                            capture_output=True, text=True, timeout=900)
+def tune(repo: Path, *args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, "-m", "pipeline", "tune", *args], cwd=repo,
+                            env={**environment(repo), **(env or {})}, capture_output=True, text=True, timeout=900)
     if check and result.returncode != 0:
         raise AssertionError(f"tune {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
@@ -162,6 +164,9 @@ def test_running_again_resumes_the_study(swept):
     study = load(repo, "small")
     assert [t.number for t in study.get_trials()] == [0, 1, 2, 3]
     assert all(t.state == TrialState.COMPLETE for t in study.get_trials())
+    # the seeded sampler went on drawing new points (it drew trial 0's again, from seed 0, before)
+    drawn = [json.dumps(t.params, sort_keys=True) for t in study.get_trials()]
+    assert len(set(drawn)) == 4, drawn
     assert "small-3" in experiments(repo)
     again = tune(repo, "--trials", "4")  # nothing left to do: no new trial
     assert len(load(repo, "small").get_trials()) == 4, again.stdout
@@ -173,9 +178,10 @@ def test_a_study_of_the_same_name_with_another_space_is_refused(swept):
                         study="small")
     result = tune(repo, "--space", other, "--trials", "5", check=False)
     assert result.returncode == 1
-    assert result.stderr.strip().splitlines() == [
-        f"error: study 'small' in tune/journal.log was made with another search space than tune.yaml's "
-        f"(they differ in train.max_iter); name a new study with --study, or put tune.yaml's space back"]
+    assert result.stderr.strip().splitlines() == [  # the file given, not tune.yaml (it named tune.yaml before)
+        f"error: study 'small' in tune/journal.log was made with another search space than other.yaml's "
+        f"(they differ in train.max_iter); name a new study with --study, or put the space it was made with "
+        f"back in other.yaml"]
 
 
 def test_space_files_of_one_choice_each_run_fixed_configs_as_frontier_sweep_py_did(swept):
@@ -236,6 +242,226 @@ def test_ctrl_c_marks_the_running_trial_and_queues_it_again(tmp_path):
     assert leftovers == [], "processes of the interrupted sweep still run"
 
 
+# -- as users run it: damage, a second command, --trials, a full or read-only disk -------------------------
+
+DAMAGE = {
+    "cut mid-line": b'{"op_code":5,"worker_id":"w","trial_id":3,"param_na',
+    "cut mid-UTF-8 character": '{"op_code":8,"worker_id":"w","trial_id":3,"user_attr":{"why":"caf\u00e9'.encode()[:-1],
+    "an empty last line": b"\n",
+    "garbage bytes": b"\x00\xff\xfe not json\n\x89PNG\r\n\x1a",
+}
+
+
+def summary(study) -> list[tuple]:
+    return [(t.number, t.state, t.value, t.params) for t in study.get_trials()]
+
+
+def journal_at(path: Path, study: str):
+    """The study as Optuna alone reads it from ``path``."""
+    return optuna.load_study(study_name=study, storage=optuna.storages.JournalStorage(
+        optuna.storages.journal.JournalFileBackend(str(path))))
+
+
+@pytest.mark.parametrize("kind", DAMAGE)
+def test_a_damaged_journal_is_repaired_before_tune_appends_and_every_trial_still_loads(swept, kind):
+    """A crash mid-write leaves a broken last line; tune used to append after it, and from then on no one
+    could open the study ("Expecting ':' delimiter")."""
+    repo, _ = swept
+    good = (repo / "tune" / "journal.log").read_bytes()
+    journal = repo / "tune" / f"damaged-{list(DAMAGE).index(kind)}.log"
+    journal.write_bytes(good + DAMAGE[kind])
+    before = summary(journal_at(repo / "tune" / "journal.log", "small"))
+    finished = sum(t[1] == TrialState.COMPLETE for t in before)
+    result = tune(repo, "--storage", str(journal.relative_to(repo)), "--trials", str(finished), check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    said = [line for line in result.stderr.splitlines() if "broken line" in line]
+    assert len(said) == 1 and said[0].startswith(f"tune: {journal.relative_to(repo)}: removed "), result.stderr
+    [backup] = journal.parent.glob(f"{journal.name}.damaged-*")
+    assert backup.read_bytes() == good + DAMAGE[kind]
+    assert summary(journal_at(journal, "small")) == before  # Optuna's own load_study: every trial
+
+
+def test_a_journal_damaged_while_a_sweep_runs_is_repaired_before_its_next_record(tmp_path):
+    repo = copy_repo(tmp_path / "repo")
+    set_params(repo, train={**FAST, "max_iter": 400})
+    space = write_space(repo, "run.yaml", {"train.learning_rate": {"low": 0.002, "high": 0.02, "log": True}},
+                        study="run", pruner={"kind": "none"})
+    process, lines = start_tune(repo, "--space", space, "--trials", "2")
+    wait_for_running_trial(process, lines, lambda: load(repo, "run"))
+    journal = repo / "tune" / "journal.log"
+    lock = Path(f"{journal}.lock")
+    while True:  # as a writer that dies mid-record: under the journal's lock
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            break
+        except FileExistsError:
+            time.sleep(0.01)
+    os.write(fd, workers.this_worker().encode())
+    os.close(fd)
+    with open(journal, "ab") as handle:
+        handle.write(DAMAGE["cut mid-line"])
+    lock.unlink()
+    assert process.wait(timeout=300) == 0, "".join(lines)
+    output = "".join(lines)
+    assert output.count("broken line") == 1 and "(line " in output, output
+    trials = journal_at(journal, "run").get_trials()
+    assert [t.state for t in trials] == [TrialState.COMPLETE, TrialState.COMPLETE]
+    assert trials[0].intermediate_values  # its reports from before and after the damage
+
+
+def test_a_lock_left_by_a_killed_tune_is_removed_at_once_with_one_line(swept):
+    repo, _ = swept
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    (repo / "tune" / "journal.log.lock").write_text(f"{workers.host()}:{child.pid}:")
+    finished = sum(t.state == TrialState.COMPLETE for t in load(repo, "small").get_trials())
+    start = time.monotonic()
+    result = tune(repo, "--trials", str(finished))
+    assert time.monotonic() - start < 25  # not Optuna's 30 s wait for a lock it cannot tell is dead
+    assert (f"tune: removed tune/journal.log.lock, left by a process that died while it wrote to the journal "
+            f"(pid {child.pid})") in result.stderr.splitlines()
+    assert not (repo / "tune" / "journal.log.lock").exists()
+
+
+def test_trials_n_runs_n_trials_with_two_workers(swept):
+    """Each worker used to check the count only when its trial ended: --trials 3 --workers 2 ran 4."""
+    repo, _ = swept
+    space = write_space(repo, "exact.yaml", SMALL_SPACE, study="exact", seed=1)
+    result = tune(repo, "--space", space, "--workers", "2", "--trials", "3")
+    trials = load(repo, "exact").get_trials()
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 3, result.stdout
+    assert len({t.user_attrs["worker"] for t in trials}) == 2
+
+
+HOLD_DATA = """
+import sys
+from dvc.repo import Repo
+from dvc.rwlock import rwlock
+repo = Repo(".")
+# DVC's own lock on the data, as a `dvc repro` preparing it holds it
+with rwlock(repo.tmp_dir, repo.fs, "dvc repro fetch", [], [repo.fs.abspath("data/raw")], False):
+    print("held", flush=True)
+    sys.stdin.read()
+"""
+
+
+def test_a_second_tune_in_the_workspace_waits_for_the_data_joins_the_study_and_ctrl_c_stays_its_own(tmp_path):
+    """Two `tune` commands started while a dvc command prepares the data (it was: exit 1, "'data/raw' is
+    busy"): both wait for it with a line, then run trials of the one study, never the same trial; a
+    third, with a short bound, gives up in one line. Ctrl-C of one command fails its own trial only."""
+    repo = copy_repo(tmp_path / "repo")
+    set_params(repo, train={**FAST, "max_iter": 100_000})
+    space = write_space(repo, "two.yaml", {"train.learning_rate": {"low": 0.002, "high": 0.02, "log": True}},
+                        study="two", pruner={"kind": "none"})
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_DATA], cwd=repo, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True, env=environment(repo))
+    STARTED.append(holder)
+    assert holder.stdout.readline().strip() == "held"
+    first, first_lines = start_tune(repo, "--space", space, "--trials", "4")
+    second, second_lines = start_tune(repo, "--space", space, "--trials", "4")
+    bounded = tune(repo, "--space", space, "--trials", "4", check=False,
+                   env={"DIGIT_PIPELINE_TUNE_DATA_WAIT_SECONDS": "2"})
+    for lines in (first_lines, second_lines):
+        deadline = time.monotonic() + 120
+        while not any("waiting for DVC's lock on the data" in line for line in lines):
+            assert time.monotonic() < deadline, "".join(lines)
+            time.sleep(0.2)
+        assert f"held by pid {holder.pid}: dvc repro fetch" in "".join(lines)
+    holder.stdin.close()  # the other dvc command ends
+    holder.wait(timeout=30)
+
+    def both_running():
+        running = [t for t in load(repo, "two").get_trials() if t.state == TrialState.RUNNING and t.intermediate_values]
+        return running if len(running) == 2 else None
+
+    deadline = time.monotonic() + 300
+    while not (running := both_running()):
+        assert time.monotonic() < deadline and first.poll() is None and second.poll() is None, \
+            "".join(first_lines) + "".join(second_lines)
+        time.sleep(0.5)
+    assert len({t.user_attrs["worker"] for t in running}) == 2
+    os.killpg(first.pid, signal.SIGINT)  # Ctrl-C in the first command's terminal
+    assert first.wait(timeout=120) == 130, "".join(first_lines)
+    time.sleep(3)
+    assert second.poll() is None, "".join(second_lines)
+    trials = {t.number: t for t in load(repo, "two").get_trials()}
+    mine = {n for n, t in trials.items() if f"trial {n} (two-{n})" in "".join(first_lines)}
+    theirs = {n for n, t in trials.items() if f"trial {n} (two-{n})" in "".join(second_lines)}
+    assert len(mine) == 1 and len(theirs) == 1 and not mine & theirs
+    [m], [t] = mine, theirs
+    assert trials[m].state == TrialState.FAIL and trials[m].user_attrs["fail_reason"] == "interrupted (Ctrl-C)"
+    assert trials[t].state == TrialState.RUNNING  # the other command's trial goes on
+    os.killpg(second.pid, signal.SIGINT)
+    assert second.wait(timeout=120) == 130
+    assert bounded.returncode == 1, bounded.stdout + bounded.stderr
+    assert bounded.stderr.strip().splitlines() == [
+        f"error: dvc repro split: the data is still locked by pid {holder.pid}: dvc repro fetch after 2 s "
+        f"(DIGIT_PIPELINE_TUNE_DATA_WAIT_SECONDS sets how long to wait); if no such process runs, remove "
+        f".dvc/tmp/rwlock and run tune again"]
+
+
+def in_own_mounts(repo: Path, script: str) -> subprocess.CompletedProcess:
+    """``script`` (sh) in the repo, in a mount namespace of its own, where it may mount over tune/: a disk
+    that is full or read-only for that script alone. Needs root (CI runs as root)."""
+    probe = subprocess.run(["unshare", "--mount", "--propagation", "private", "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip("needs `unshare --mount` (root) to give tune/ a disk of its own")
+    return subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script], cwd=repo,
+                          env=environment(repo), capture_output=True, text=True, timeout=600)
+
+
+def test_a_read_only_tune_folder_is_one_line_and_the_journal_is_untouched(swept):
+    repo, _ = swept
+    journal = (repo / "tune" / "journal.log").read_bytes()
+    result = in_own_mounts(repo, "mount --bind tune tune && mount -o remount,bind,ro tune && "
+                                 f"{sys.executable} -m pipeline tune --trials 9")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "error: cannot write beside the study journal tune/journal.log: Read-only file system; nothing was written"]
+    assert (repo / "tune" / "journal.log").read_bytes() == journal
+
+
+def test_a_disk_that_fills_up_mid_sweep_is_one_line_and_no_trial_is_lost(swept, tmp_path):
+    """tune/ on a 1 MB disk that the test fills once a trial has started: the next record cannot be
+    written (it may be cut off). One line; every earlier trial still loads; the next tune, with space
+    again, removes a cut-off record and runs the trial left running again."""
+    repo, _ = swept
+    saved = tmp_path / "journal.log"
+    saved.write_bytes((repo / "tune" / "journal.log").read_bytes())
+    before = summary(journal_at(saved, "small"))
+    out = tmp_path / "out"
+    script = f"""
+mount -t tmpfs -o size=1m tmpfs tune && cp {saved} tune/journal.log || exit 99
+{sys.executable} -m pipeline tune --trials 9 > {out}.stdout 2> {out}.stderr &
+pid=$!
+until grep -q "trial [0-9]* (small-" {out}.stdout; do sleep 0.2; kill -0 $pid 2>/dev/null || break; done
+head -c 2000000 /dev/zero > tune/filler 2>/dev/null
+wait $pid; echo $? > {out}.code
+cp tune/journal.log {tmp_path}/after.log
+"""
+    result = in_own_mounts(repo, script)
+    assert result.returncode == 0, result.stdout + result.stderr
+    stdout, stderr = Path(f"{out}.stdout").read_text(), Path(f"{out}.stderr").read_text()
+    assert Path(f"{out}.code").read_text().strip() == "1", stdout + stderr
+    # the trial's log, or a record of the journal (then maybe cut off), could not be written: one line
+    assert "Traceback" not in stderr and "Should not reach" not in stderr, stderr
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith(("error: cannot write ", "error: tune/journal.log holds broken lines")), stderr
+    assert "No space left on device" in last, stderr
+    after = tmp_path / "after.log"
+    assert summary(journal_at(after, "small"))[:len(before)] == before  # Optuna's own load_study
+    # space again: the same study goes on, with the trial the full disk stopped run again
+    shutil.copy(after, repo / "tune" / "after-full.log")
+    again = tune(repo, "--storage", "tune/after-full.log", "--trials", str(len(before) + 1))
+    new = journal_at(repo / "tune" / "after-full.log", "small").get_trials()[len(before):]
+    stopped = [t for t in new if t.state == TrialState.FAIL]
+    assert len(stopped) == 1, again.stdout
+    assert "No space left on device" in stopped[0].user_attrs["fail_reason"] or \
+        "died mid-trial" in stopped[0].user_attrs["fail_reason"]  # when even its reason could not be written
+    [done] = [t for t in new if t.state == TrialState.COMPLETE]
+    assert retried_trial_number(done) == stopped[0].number and done.params == stopped[0].params
+
+
 # -- several workers, PostgreSQL ------------------------------------------------------------------------
 
 
@@ -263,7 +489,7 @@ def test_two_workers_share_a_postgresql_study_and_a_killed_worker_costs_nothing(
     retried = [t for t in trials if retried_trial_number(t) == trial.number]
     assert len(retried) == 1 and retried[0].state == TrialState.COMPLETE
     assert retried[0].params == killed.params
-    assert sum(t.state == TrialState.COMPLETE for t in trials) == 4
+    assert [t.state for t in trials].count(TrialState.COMPLETE) == 4 and len(trials) == 5  # --trials 4 and no more
     assert len({t.user_attrs["worker"] for t in trials}) == 2, "both workers ran trials"
     assert url.split("@")[0].split(":")[-1] not in output, "the password was printed"
 

@@ -82,7 +82,7 @@ def study_pictures(exported: dict) -> StudyPictures:
 
     import optuna.visualization.matplotlib as ovm
 
-    pngs = {HISTORY_PNG: _render(lambda: ovm.plot_optimization_history(study, target_name=TARGET))}
+    pngs = {HISTORY_PNG: _render(lambda: history_axes(study))}
     varied, constant = _varied_params(complete)
     why = _why_no_importances(complete, varied, constant)
     if why:
@@ -95,6 +95,17 @@ def study_pictures(exported: dict) -> StudyPictures:
         study, evaluator=PedAnovaImportanceEvaluator(), params=varied, target_name=TARGET))
     note = (f"Left out of the importances, as they never varied: {', '.join(constant)}." if constant else "")
     return StudyPictures(pngs, caption, note)
+
+
+def history_axes(study):
+    """Optuna's optimisation history of ``study`` (pyplot Axes), its x axis on whole trial numbers only
+    (matplotlib's own ticks put 0.25, 0.5 ... between two trials)."""
+    import optuna.visualization.matplotlib as ovm
+    from matplotlib.ticker import MaxNLocator
+
+    ax = ovm.plot_optimization_history(study, target_name=TARGET)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    return ax
 
 
 def _finite_number(value: object) -> bool:

@@ -14,6 +14,7 @@ accuracy with the submission's test-time views, is read from its ``metrics/predi
 from __future__ import annotations
 
 import copy
+import errno
 import json
 import os
 import subprocess
@@ -27,6 +28,7 @@ from pipeline.core.config import parse_params, read_yaml_file
 from pipeline.core.errors import PipelineError
 from pipeline.tuning.trial_hook import TRIAL_ENV, context
 
+FULL_BYTES = 1 << 20  # less free space than this under a run's empty log: the disk is full
 OBJECTIVE = "validation_accuracy"  # of metrics/predict.json: the submission's procedure, test-time views
 
 
@@ -79,7 +81,10 @@ class Runner:
                                   env=self.environment(number, channel), stdout=out, stderr=subprocess.STDOUT,
                                   stdin=subprocess.DEVNULL).returncode
         if code != 0:
-            raise TrialFailed(error_line(log.read_text(errors="replace")) + f" (log: {log})")
+            output = log.read_text(errors="replace")
+            if not output.strip():
+                raise_if_full(log)
+            raise TrialFailed(error_line(output) + f" (log: {log})")
         return self.metrics(name)
 
     def metrics(self, name: str) -> dict:
@@ -94,6 +99,14 @@ class Runner:
             return json.loads(shown.stdout)
         except ValueError:
             raise TrialFailed(f"experiment {name!r} has no readable {paths.PREDICT_METRICS}") from None
+
+
+def raise_if_full(log: Path) -> None:
+    """A run that could not write a word of its log failed for the disk, not for its params: say so
+    (an OSError, which ``tune`` reports in one line and which queues the trial again)."""
+    stat = os.statvfs(log.parent)
+    if stat.f_bavail * stat.f_frsize < FULL_BYTES:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(log))
 
 
 def error_line(output: str) -> str:

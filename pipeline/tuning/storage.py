@@ -9,12 +9,18 @@ with ``***`` in its place.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import os
+import tempfile
 import time
 import warnings
 from pathlib import Path
+from typing import Callable
 
 from pipeline.core.env_settings import positive_number
 from pipeline.core.errors import PipelineError
+from pipeline.tuning.journal import Journal, JournalLock, say_to_stderr
 
 # A trial whose worker stops beating for GRACE seconds is marked failed by the next worker that starts
 # a trial (RDB storages only; on one machine a dead worker's process is found at once). Both can be set
@@ -60,8 +66,10 @@ def error_reason(exc: BaseException, storage: str) -> str:
     return text.replace(storage, shown(storage))
 
 
-def open_storage(storage: str, failed_trial_callback=None, create_tables: bool = True):
-    """The Optuna storage for ``storage`` (a journal path or a database URL), checked by connecting.
+def open_storage(storage: str, failed_trial_callback=None, create_tables: bool = True,
+                 say: Callable[[str], None] = say_to_stderr):
+    """The Optuna storage for ``storage`` (a journal path or a database URL), checked by connecting
+    (a journal: read through, its broken lines removed; ``say`` prints what was removed).
 
     ``create_tables=False`` for the processes a sweep starts: the first process made the tables, and
     several creating them at once collide in PostgreSQL's catalog."""
@@ -69,13 +77,18 @@ def open_storage(storage: str, failed_trial_callback=None, create_tables: bool =
 
     if not is_url(storage):
         path = Path(storage)
+        lock = JournalLock(Journal(path, say))
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            backend = optuna.storages.journal.JournalFileBackend(
-                str(path), lock_obj=optuna.storages.journal.JournalFileOpenLock(str(path)))
-            return optuna.storages.JournalStorage(backend)
+            backend = optuna.storages.journal.JournalFileBackend(str(path), lock_obj=lock)
         except OSError as exc:
             raise PipelineError(f"cannot open the study journal {path}: {exc.strerror or exc}") from None
+        lock.acquire()  # all of the journal checked (and a broken line removed) before a first append
+        lock.release()
+        try:
+            return optuna.storages.JournalStorage(backend)
+        except OSError as exc:
+            raise PipelineError(f"cannot read the study journal {path}: {exc.strerror or exc}") from None
     where = shown(storage)
     heartbeat = int(positive_number(HEARTBEAT_ENV, HEARTBEAT_SECONDS, int, "seconds"))
     grace = int(positive_number(GRACE_ENV, GRACE_SECONDS, int, "seconds"))
@@ -110,3 +123,29 @@ def _connect_args(storage: str) -> dict:
     if storage.startswith("postgresql"):
         return {"connect_timeout": int(positive_number("DIGIT_PIPELINE_DB_CONNECT_TIMEOUT", 10, int, "seconds"))}
     return {}
+
+
+class Gate:
+    """Held from counting a study's trials to asking the next one, so that two workers of this machine
+    (of one command or several) never both take the last place under ``--trials``: an ``flock`` on a
+    file beside the journal, or for a database in the temporary folder, named after the URL and study
+    (workers of several machines may still both start one in the same few milliseconds). The kernel
+    releases it when a process dies."""
+
+    def __init__(self, storage: str, study: str):
+        if is_url(storage):
+            key = hashlib.sha256(f"{shown(storage)}\0{study}".encode()).hexdigest()[:16]
+            self.path = Path(tempfile.gettempdir()) / f"digit-pipeline-tune-{key}.gate"
+        else:  # not the journal itself: a repair may replace that file
+            self.path = Path(f"{storage}.gate")
+        self._fd: int | None = None
+
+    def hold(self) -> None:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDONLY | os.O_CREAT, 0o644)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None

@@ -18,6 +18,7 @@ from typing import Any
 
 from pipeline.core.errors import PipelineError
 from pipeline.tuning import workers
+from pipeline.tuning.journal import raise_for_disk
 from pipeline.tuning.space import TuneSettings
 from pipeline.tuning.storage import error_reason
 
@@ -72,11 +73,24 @@ def make_pruner(settings: TuneSettings):
                                        n_warmup_steps=settings.warmup_percent)
 
 
-def make_sampler(settings: TuneSettings, worker_index: int = 0):
+def sampler_seed(seed: int | None, worker_index: int = 0, history: int = 0) -> int | None:
+    """The seed of one worker's sampler: tune.yaml's seed mixed with the worker's index (the same seed
+    would draw the same trials twice) and the number of trials the study held when the command started
+    (a resumed study would draw its first trials again). A new study draws as seed + index; the same
+    sequence of commands draws the same points."""
+    if seed is None:
+        return None
+    if history == 0:
+        return seed + worker_index
+    import numpy as np
+
+    return int(np.random.SeedSequence([seed, history, worker_index]).generate_state(1)[0])
+
+
+def make_sampler(settings: TuneSettings, worker_index: int = 0, history: int = 0):
     import optuna
 
-    # Each worker of one command gets its own seed: the same seed would draw the same trials twice.
-    seed = None if settings.seed is None else settings.seed + worker_index
+    seed = sampler_seed(settings.seed, worker_index, history)
     if settings.sampler == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     return optuna.samplers.TPESampler(seed=seed, constant_liar=True)
@@ -92,26 +106,31 @@ def _space_difference(mine: str, theirs: str) -> str:
     return "they differ in " + ", ".join(differ)
 
 
-def open_study(storage, where: str, name: str, settings: TuneSettings, worker_index: int = 0):
-    """Create the study ``name``, or load it when its search space is the one in ``settings``."""
+def open_study(storage, where: str, name: str, settings: TuneSettings, worker_index: int = 0, history: int = 0,
+               space: str = "tune.yaml"):
+    """Create the study ``name``, or load it when its search space is the one in ``settings`` (read from
+    the file ``space``); ``worker_index`` and ``history`` seed its sampler (``sampler_seed``)."""
     import optuna
 
     try:
         study = optuna.create_study(storage=storage, study_name=name, direction="maximize", load_if_exists=True,
-                                    sampler=make_sampler(settings, worker_index), pruner=make_pruner(settings))
+                                    sampler=make_sampler(settings, worker_index, history),
+                                    pruner=make_pruner(settings))
         recorded = study.user_attrs.get(SPACE_ATTR)
         if recorded is None:
             study.set_user_attr(SPACE_ATTR, settings.fingerprint())
             recorded = settings.fingerprint()
     except PipelineError:
         raise
+    except OSError as exc:  # a journal on a full disk, say
+        raise_for_disk(exc, exc.filename or where)
     except Exception as exc:
         raise PipelineError(f"cannot open study {name!r} in {where}: {error_reason(exc, where)}") from None
     if recorded != settings.fingerprint():
         raise PipelineError(
-            f"study {name!r} in {where} was made with another search space than tune.yaml's "
+            f"study {name!r} in {where} was made with another search space than {space}'s "
             f"({_space_difference(settings.fingerprint(), recorded)}); name a new study with --study, "
-            f"or put tune.yaml's space back")
+            f"or put the space it was made with back in {space}")
     if study.direction != optuna.study.StudyDirection.MAXIMIZE:
         raise PipelineError(f"study {name!r} in {where} minimises; tune maximises validation accuracy: use --study")
     return study
