@@ -6,7 +6,9 @@ a trial whose validation accuracy trails the others' median at the same share of
 prints the trials and the best one's commands. The study lives in ``tune/journal.log`` (one machine,
 any number of workers) or in a database named by ``--storage postgresql://...`` (several machines,
 each running this same command in its own clone). Run it again to resume: ``--trials`` counts the
-whole study's finished (complete or pruned) trials.
+whole study's finished (complete or pruned) trials, and no trial starts past it. The same command
+started again in the same workspace joins the study: it waits for the first one's data step, then
+runs trials the first is not running.
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ from pipeline.core.env_settings import positive_number
 from pipeline.core.errors import PipelineError
 from pipeline.tuning import workers
 from pipeline.tuning.experiment_trial import OBJECTIVE, Runner, TrialFailed, error_line
-from pipeline.tuning.space import STUDY_NAME, TuneSettings, load_settings
 from pipeline.tuning.journal import raise_for_disk
+from pipeline.tuning.space import STUDY_NAME, TuneSettings, load_settings
 from pipeline.tuning.storage import Gate, open_storage, shown
 from pipeline.tuning.study import (RetryCallback, fail_reason, open_study, reap_dead_workers, retry, table,
                                    trial_id)
@@ -321,7 +323,7 @@ def run(args) -> int:
     study = open_study(optuna_storage, where, name, settings, space=args.space)
     for number in reap_dead_workers(study, optuna_storage):
         print(f"tune: trial {number}: its worker died; marked failed and queued to run again")
-    history = len(study.get_trials(deepcopy=False))  # a seeded sampler resumes with new draws (make_sampler)
+    history = len(study.get_trials(deepcopy=False))  # a seeded sampler resumes with new draws (sampler_seed)
     _prepare_data(root)
     cores = os.cpu_count() or 1
     threads = max(1, cores // args.workers) if args.workers > 1 else None

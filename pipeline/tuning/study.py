@@ -5,6 +5,7 @@ Trial attributes the sweep keeps (Optuna user attrs):
   ``worker``      ``host:pid:start`` of the process running it (``pipeline.tuning.workers``)
   ``fail_reason`` one line, for a failed trial
   ``pruned_at_percent``  the share of its updates done when it was pruned
+
 A trial whose worker died (or was interrupted) is queued again once by Optuna's
 ``RetryHeartbeatStaleTrialCallback`` (``RetryCallback``): the new trial has the same params, and
 Optuna's ``retried_trial_number`` names the one it replaces.
@@ -23,7 +24,6 @@ from pipeline.tuning.space import TuneSettings
 from pipeline.tuning.storage import error_reason
 
 SPACE_ATTR = "search_space"
-
 
 # What a run of a trial records about itself: a retry starts without them (its own worker sets its own).
 RUN_ATTRS = ("worker", "experiment", "fail_reason", "pruned_at_percent", "validation_accuracy_single")
