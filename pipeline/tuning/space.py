@@ -19,9 +19,12 @@ import json
 import numbers
 import re
 import typing
+import warnings
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
+
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
 from pipeline.core.config import PredictParams, TrainParams, read_yaml_file
 from pipeline.core.errors import InvalidParameter, PipelineError
@@ -123,6 +126,17 @@ def _check_value(cls: type, name: str, value: object, where: str) -> object:
         raise InvalidParameter(f"{where} {words}") from None
 
 
+def _optuna_checks(where: str, distribution) -> None:
+    """Optuna's own checks of the distribution ``distribution()`` builds: its message, ``where`` in front.
+    (Its warning that the steps do not reach high is left to Optuna's draws, as before.)"""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            distribution()
+    except ValueError as exc:
+        raise PipelineError(f"{where}: {exc}") from None
+
+
 def _range(spec: dict, cls: type, name: str, where: str, integer: bool, check: bool = True,
            single_ok: bool = False) -> Range:
     _only(spec, ("low", "high", "log", "step"), where)
@@ -148,21 +162,9 @@ def _range(spec: dict, cls: type, name: str, where: str, integer: bool, check: b
             raise PipelineError(f"{where}.step must be a number, got {step!r}")
         if integer and not isinstance(step, numbers.Integral):
             raise PipelineError(f"{where}.step must be a whole number ({name} is one), got {step!r}")
-    # The rest (low <= high, log's low > 0, step > 0, not both log and step) is what Optuna's
-    # distributions check: theirs, with this entry's name in front.
-    import warnings
-
-    from optuna.distributions import FloatDistribution, IntDistribution
-
-    try:
-        with warnings.catch_warnings():  # a high that the steps do not reach: Optuna says so as it draws
-            warnings.simplefilter("ignore")
-            if integer:
-                IntDistribution(int(low), int(high), log=log, step=1 if step is None else int(step))
-            else:
-                FloatDistribution(float(low), float(high), log=log, step=step)
-    except ValueError as exc:
-        raise PipelineError(f"{where}: {exc}") from None
+    # The rest (low <= high, log's low > 0, step > 0, not both log and step) is Optuna's to check.
+    _optuna_checks(where, lambda: IntDistribution(int(low), int(high), log=log, step=int(step or 1)) if integer
+                   else FloatDistribution(float(low), float(high), log=log, step=step))
     return Range(low, high, log, step, integer)
 
 
@@ -182,12 +184,7 @@ def _entry(key: object, spec: object, where_space: str) -> Entry:
         choices = spec["choices"]
         if not isinstance(choices, list):
             raise PipelineError(f"{where}.choices must be a list, got {choices!r}")
-        from optuna.distributions import CategoricalDistribution
-
-        try:  # Optuna's own check of a categorical's choices (at least one)
-            CategoricalDistribution([_categorical(c) for c in choices])
-        except ValueError as exc:
-            raise PipelineError(f"{where}.choices: {exc}") from None
+        _optuna_checks(f"{where}.choices", lambda: CategoricalDistribution([_categorical(c) for c in choices]))
         checked = []
         for i, choice in enumerate(choices):
             value = _check_value(cls, name, choice, f"{where}.choices[{i}]")
