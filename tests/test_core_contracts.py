@@ -59,7 +59,9 @@ def test_every_missing_array_is_named(tmp_path):
 # -- zip_files ---------------------------------------------------------------------------------------------
 
 def test_zip_members_are_plain_files_deflated_at_zlibs_level_6(tmp_path):
-    data = bytes(range(256)) * 64 + b"digits " * 500
+    from digits_support import train_csv
+
+    data = train_csv(100).encode()  # real-looking rows, which levels 6 and 7 pack differently
     zip_files.write_zip(tmp_path / "a.zip", {"a.txt": data})
     with zipfile.ZipFile(tmp_path / "a.zip") as archive:
         [info] = archive.infolist()
@@ -78,6 +80,43 @@ def test_this_process_is_alive_and_a_reaped_one_is_not():
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
     assert not atomic.pid_alive(child.pid)
+
+
+def test_asking_whether_a_process_is_alive_sends_it_no_signal():
+    child = subprocess.Popen(["sleep", "30"])
+    try:
+        assert atomic.pid_alive(child.pid)
+        time.sleep(0.2)
+        assert child.poll() is None, "the probe killed it"
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_a_process_that_cannot_be_signalled_or_read_counts_as_alive(monkeypatch):
+    def refused(pid, signal):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(atomic.os, "kill", refused)  # another user's process
+    assert atomic.pid_alive(12345)
+    monkeypatch.undo()
+    real_path = atomic.Path
+    monkeypatch.setattr(atomic, "Path", lambda name: real_path("/nonexistent") / name.lstrip("/"))  # no /proc
+    assert atomic.pid_alive(os.getpid())
+
+
+def test_a_zombie_whose_name_is_not_ascii_is_gone(tmp_path):
+    name = tmp_path / "z\u00f6mbie"
+    name.symlink_to("/bin/true")
+    child = subprocess.Popen([str(name)])
+    try:
+        deadline = time.monotonic() + 10
+        while b") Z " not in open(f"/proc/{child.pid}/stat", "rb").read():  # exited, not yet waited for
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert not atomic.pid_alive(child.pid)
+    finally:
+        child.wait()
 
 
 def test_a_live_process_whose_name_holds_a_parenthesis_a_state_letter_and_non_ascii_is_alive(tmp_path):
@@ -105,6 +144,18 @@ def test_a_stale_temporary_that_cannot_be_removed_is_left_without_an_error(tmp_p
     atomic.write_text(tmp_path / "out.txt", "new")
     assert stale.is_dir() and not (tmp_path / f".out.txt.{child.pid}.def.tmp").exists()
     assert (tmp_path / "out.txt").read_text() == "new"
+
+
+# -- threads -----------------------------------------------------------------------------------------------------
+
+def test_without_an_affinity_call_the_cores_are_the_cpu_count_or_one(monkeypatch):
+    from pipeline.core import threads
+
+    monkeypatch.delattr(threads.os, "sched_getaffinity")
+    monkeypatch.setattr(threads.os, "cpu_count", lambda: 3)
+    assert threads.available_cores({}) == 3 and threads.available_cores({"OMP_NUM_THREADS": "2"}) == 2
+    monkeypatch.setattr(threads.os, "cpu_count", lambda: None)
+    assert threads.available_cores({}) == 1
 
 
 # -- timestamps ------------------------------------------------------------------------------------------------
@@ -244,6 +295,12 @@ def test_a_total_of_one_is_known():
     with progress.Progress(1, "scan", stream=stream, clock=clock) as bar:
         bar.update(1)
     assert stream.getvalue() == "scan: 1/1 it (100%), elapsed 0s\n"
+
+
+def test_the_first_update_prints_at_once_even_with_nothing_done():
+    stream = io.StringIO()
+    progress.Progress(10, "wait", stream=stream, clock=Clock()).update(0, status="pending")
+    assert stream.getvalue() == "wait: 0/10 it (0%) status=pending, elapsed 0s, about ? left\n"
 
 
 def test_closing_before_any_update_says_nothing_was_done():

@@ -84,11 +84,13 @@ def test_local_fields_fill_blanks_and_then_stay():
 
 
 def test_merge_counts_what_it_added_and_what_it_changed():
-    rows = [Submission(WHEN, "1", status="pending"), Submission(WHEN, "2", status="complete")]
+    rows = [Submission(WHEN, "1", status="pending"), Submission(WHEN, "2", status="complete"),
+            Submission(WHEN, "6", status="pending")]
     updates = [Submission(WHEN, "1", status="complete"), Submission(WHEN, "2", status="complete"),
-               Submission(WHEN, "3"), Submission(WHEN, "4"), Submission(WHEN, "5")]
+               Submission(WHEN, "3"), Submission(WHEN, "4"), Submission(WHEN, "5"), Submission(WHEN, "6", status="error")]
     merged, changes = ledger.merge(rows, updates, from_kaggle=True)
-    assert changes == ledger.Changes(added=3, updated=1) and [r.ref for r in merged] == ["1", "2", "3", "4", "5"]
+    assert changes == ledger.Changes(added=3, updated=2)
+    assert [r.ref for r in merged] == ["1", "2", "3", "4", "5", "6"]
 
 
 def test_upsert_passes_on_whether_the_rows_are_kaggles_answer(tmp_path):

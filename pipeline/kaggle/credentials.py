@@ -58,13 +58,23 @@ def _token_file(path: str | os.PathLike | None) -> bool:
         return False
 
 
+def _saved() -> dict:
+    """kaggle.json's fields in the config folder ({} when it is missing, unreadable, not JSON or no object)."""
+    try:
+        data = json.loads(_read_quietly(config_dir() / "kaggle.json"))
+    except json.JSONDecodeError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _saved_field(data: dict, name: str) -> str:
+    """A field of kaggle.json as text ('' when absent or null)."""
+    return str(data.get(name) or "").strip()
+
+
 def _legacy_key_configured() -> bool:
     """Username and key, each from its variable or else from kaggle.json (the client merges the two)."""
-    try:
-        data = json.loads(_read_quietly(config_dir() / "kaggle.json") or "{}")
-    except json.JSONDecodeError:
-        data = {}
-    data = data if isinstance(data, dict) else {}
+    data = _saved()
     return all(os.environ.get(env) or data.get(field) for env, field in (("KAGGLE_USERNAME", "username"),
                                                                          ("KAGGLE_KEY", "key")))
 
@@ -108,12 +118,8 @@ def token_given_as_key() -> str | None:
         return None  # signed in by a token, or not at all
     if os.environ.get("KAGGLE_KEY"):  # the variable wins over kaggle.json's key
         return "KAGGLE_KEY" if os.environ["KAGGLE_KEY"].strip().startswith(ACCESS_TOKEN_PREFIX) else None
-    path = config_dir() / "kaggle.json"
-    try:
-        key = str(json.loads(_read_quietly(path) or "{}").get("key", "")).strip()
-    except (json.JSONDecodeError, AttributeError):
-        return None
-    return str(path) if key.startswith(ACCESS_TOKEN_PREFIX) else None
+    key = _saved_field(_saved(), "key")
+    return str(config_dir() / "kaggle.json") if key.startswith(ACCESS_TOKEN_PREFIX) else None
 
 
 def _read_quietly(path: Path) -> str:
@@ -135,16 +141,12 @@ def secrets() -> set[str]:
         found.add(_read_quietly(home_kaggle / name))
     if os.environ.get(NOTEBOOK_TOKEN):
         found.add(_read_quietly(Path(os.environ[NOTEBOOK_TOKEN])))
-    try:
-        saved = json.loads(_read_quietly(config_dir() / "kaggle.json") or "{}")
-        saved = saved if isinstance(saved, dict) else {}
-    except json.JSONDecodeError:
-        saved = {}
-    keys = {os.environ.get("KAGGLE_KEY", "").strip(), str(saved.get("key") or "").strip()} - {""}
+    saved = _saved()
+    keys = {os.environ.get("KAGGLE_KEY", "").strip(), _saved_field(saved, "key")} - {""}
     found |= keys
     # The legacy key travels as HTTP Basic, base64 of "username:key" (the client merges the variables and
     # kaggle.json field by field): a server or proxy that repeats the Authorization header repeats that.
-    for user in {os.environ.get("KAGGLE_USERNAME", "").strip(), str(saved.get("username") or "").strip()}:
+    for user in {os.environ.get("KAGGLE_USERNAME", "").strip(), _saved_field(saved, "username")}:
         found |= {base64.b64encode(f"{user}:{key}".encode()).decode() for key in keys}
     return {s for s in found if len(s) >= 4}
 
