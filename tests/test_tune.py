@@ -203,6 +203,21 @@ def test_space_files_of_one_choice_each_run_fixed_configs_as_frontier_sweep_py_d
         assert {k: params[k.split(".")[0]][k.split(".")[1]] for k in config} == config
 
 
+def test_a_trial_that_trails_the_median_is_pruned_through_its_train_stage(swept):
+    """The train stage's hook reports over its worker's channel, and the worker's pruner stops it: a trial
+    at a learning rate that learns nothing, after one at 0.01 (seed 10 draws them in that order)."""
+    repo, _ = swept
+    space = write_space(repo, "prune.yaml", {"train.learning_rate": {"choices": [0.01, 1.0e-7]}}, study="prune",
+                        sampler="random", seed=10, pruner={"startup_trials": 1, "warmup_percent": 0})
+    result = tune(repo, "--space", space, "--trials", "2")
+    trials = load(repo, "prune").get_trials()
+    assert [t.params["train.learning_rate"] for t in trials] == [0.01, 1.0e-7]
+    assert [t.state for t in trials] == [TrialState.COMPLETE, TrialState.PRUNED], result.stdout
+    at = trials[1].user_attrs["pruned_at_percent"]
+    assert at < 100 and max(trials[1].intermediate_values) == at
+    assert f"trial 1: pruned at {at} % of its updates" in result.stdout
+
+
 def test_a_diverging_trial_is_recorded_failed_with_its_reason_and_the_study_goes_on(swept):
     repo, _ = swept
     space = write_space(repo, "diverge.yaml", {"train.optimizer": {"choices": ["gd"]},

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import yaml
 
+from pipeline.core.config import load_params
+from pipeline.tuning.experiment_trial import Runner
 from pipeline.tuning.space import parse_settings
 from pipeline.tuning.storage import open_storage
 from pipeline.tuning.study import open_study
@@ -50,3 +52,20 @@ def test_the_refusal_of_another_space_names_the_space_file_given(tmp_path):
     assert result.stderr.strip().splitlines() == [
         f"error: study 's' in {journal} was made with another search space than mine.yaml's (they differ in "
         f"train.max_iter); name a new study with --study, or put the space it was made with back in mine.yaml"]
+
+
+def test_a_trials_values_reach_params_yaml_as_dvc_writes_them(tmp_path):
+    """A trial's -S values through DVC's own writer of params.yaml, then the stages' reader: a float DVC
+    writes in exponent form (1e-07, which PyYAML's YAML 1.1 took for a string) stays a float."""
+    from dvc.utils.hydra import apply_overrides
+
+    root = Path(__file__).resolve().parents[1]
+    params = tmp_path / "params.yaml"
+    params.write_text((root / "params.yaml").read_text())
+    drawn = {"train.learning_rate": 1e-07, "train.weight_decay": 1e-05, "train.beta_2": 0.999,
+             "train.hidden_layer_sizes": [256, 128], "train.optimizer": "adam", "train.max_iter": 30}
+    command = Runner(tmp_path, "s").command("s-0", drawn)
+    apply_overrides(str(params), [arg for arg in command if "=" in arg])
+    train = load_params(params).train
+    assert {key: getattr(train, key.split(".")[1]) for key in drawn} == {
+        **drawn, "train.hidden_layer_sizes": (256, 128)}

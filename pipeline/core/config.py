@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 import typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -124,6 +125,15 @@ def parse_params(raw: object, source: str = "params.yaml") -> Params:
     return _build(Params, raw, source)
 
 
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader (YAML 1.1), reading ``1e-07`` as YAML 1.2 does: a float, not a string. DVC writes
+    params.yaml for ``dvc exp run -S train.learning_rate=1e-7`` (and every trial of ``tune``) that way."""
+
+
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9]+[eE][-+]?[0-9]+$"),
+                              list("-+0123456789"))
+
+
 def read_yaml_file(path: str | Path) -> object:
     """A project YAML file (params.yaml, tune.yaml) parsed, or one line naming it and what is wrong."""
     path = Path(path)
@@ -132,7 +142,7 @@ def read_yaml_file(path: str | Path) -> object:
     except FileNotFoundError:
         raise PipelineError(f"{path}: not found; run from the project root, where {path.name} lives") from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         raise PipelineError(f"{path}: not valid YAML: {exc}") from None
 
