@@ -6,9 +6,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import subprocess
-import time
 import sys
+import tempfile
+import time
+from pathlib import Path
 
 import optuna
 import pytest
@@ -147,6 +150,23 @@ def test_the_hook_stops_when_its_worker_is_gone_or_the_trial_was_ended(journal):
     # a live worker whose channel is closed (its trial is over for it): the training stops too
     with pytest.raises(TrialStopped, match=r"its tune worker \(pid \d+\) is gone \(.+\); stopping"):
         hook(8, 10, 0.5)
+
+
+def test_a_channel_removes_its_folder_and_those_dead_workers_left(journal, monkeypatch):
+    short = Path(tempfile.mkdtemp(prefix="tc-", dir="/tmp"))  # a socket's path must stay short
+    monkeypatch.setattr(tempfile, "tempdir", str(short))
+    try:
+        dead, live = short / f"tune-trial-{dead_pid()}-x", short / f"tune-trial-{os.getpid()}-y"
+        dead.mkdir()
+        live.mkdir()
+        storage = open_storage(journal)
+        study = open_study(storage, journal, "s", SETTINGS)
+        trial = study.ask()
+        with TrialChannel(trial, storage, trial._trial_id) as channel:
+            assert Path(channel.path).parent.parent == short
+        assert sorted(p.name for p in short.iterdir()) == [live.name]
+    finally:
+        shutil.rmtree(short)
 
 
 def test_the_hook_imports_nothing_of_the_study_and_optuna_is_not_loaded():

@@ -1,7 +1,8 @@
 """The worker's side of a trial's channel: it answers the train stage's hook (``trial_hook``).
 
 While its trial's ``dvc exp run`` runs, a worker listens on a Unix socket in a private temporary
-folder (mode 0700: no other user can report to it). Each line the hook sends is one validation check,
+folder (mode 0700: no other user can report to it), which it removes after; the next channel removes
+those of workers that died first. Each line the hook sends is one validation check,
 ``{"step": 25, "value": 0.97}``; the worker reports it to Optuna and answers ``go``, ``pruned`` (its
 pruner says so; the trial records ``pruned_at_percent``) or ``ended`` (another worker failed the
 trial, say because it took this worker for a dead one). The study and its storage stay in the
@@ -17,11 +18,22 @@ import shutil
 import socket
 import tempfile
 import threading
+from pathlib import Path
 
+from pipeline.core.atomic import pid_alive
 from pipeline.tuning.trial_hook import ENDED, GO, PRUNED
 
 # A Unix socket's path is at most 107 bytes (Linux): a long TMPDIR falls back to /tmp.
 _MAX_SOCKET_PATH = 100
+PREFIX = "tune-trial-"  # the channel's folder: tune-trial-<worker pid>-<random>
+
+
+def _remove_orphans(folder: Path) -> None:
+    """The channel folders of workers that died (killed, say) before they could remove theirs."""
+    for orphan in folder.glob(f"{PREFIX}*-*"):
+        pid = orphan.name[len(PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not pid_alive(int(pid)):
+            shutil.rmtree(orphan, ignore_errors=True)
 
 
 class TrialChannel:
@@ -45,10 +57,12 @@ class TrialChannel:
         return os.path.join(self._folder, "trial.sock")
 
     def __enter__(self) -> "TrialChannel":
-        self._folder = tempfile.mkdtemp(prefix="tune-trial-")
+        prefix = f"{PREFIX}{os.getpid()}-"
+        self._folder = tempfile.mkdtemp(prefix=prefix)
         if len(self.path) > _MAX_SOCKET_PATH:
             os.rmdir(self._folder)
-            self._folder = tempfile.mkdtemp(prefix="tune-trial-", dir="/tmp")
+            self._folder = tempfile.mkdtemp(prefix=prefix, dir="/tmp")
+        _remove_orphans(Path(self._folder).parent)
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._listener.bind(self.path)
         self._listener.listen(4)
