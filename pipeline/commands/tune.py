@@ -28,6 +28,7 @@ from pipeline.core import paths
 from pipeline.core.atomic import write_text
 from pipeline.core.env_settings import positive_number
 from pipeline.core.errors import PipelineError
+from pipeline.core.threads import with_threads
 from pipeline.tuning import workers
 from pipeline.tuning.experiment_trial import OBJECTIVE, Runner, TrialFailed, error_line
 from pipeline.tuning.journal import raise_for_disk
@@ -263,9 +264,7 @@ def _spawn(count: int, args, storage: str, blas_threads: int) -> list[subprocess
             "--history", str(args.history)]
     base += ["--trials", str(args.trials_target)] if args.trials_target else []
     base += ["--timeout", str(args.timeout)] if args.timeout else []
-    env = dict(os.environ, **{STORAGE_ENV: storage})
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[var] = str(blas_threads)  # each worker's own BLAS on its share of the cores
+    env = with_threads(dict(os.environ, **{STORAGE_ENV: storage}), blas_threads)  # each worker's share of the cores
     return [subprocess.Popen(base + ["--worker-index", str(i)], env=env, stdin=subprocess.DEVNULL)
             for i in range(count)]
 

@@ -19,6 +19,7 @@ import yaml
 
 from pipeline.core.errors import PipelineError
 from pipeline.core.param_rules import Below, Interval, NotBlank, OneOf, Widths, check_fields, rule
+from pipeline.core.text_file import read_text
 
 OPTIMIZERS = ("gd", "momentum", "adam", "muon")
 SCHEDULES = ("constant", "cosine", "step")
@@ -137,10 +138,8 @@ _Loader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9
 def read_yaml_file(path: str | Path) -> object:
     """A project YAML file (params.yaml, tune.yaml) parsed, or one line naming it and what is wrong."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PipelineError(f"{path}: not found; run from the project root, where {path.name} lives") from None
+    text = read_text(path, f"fix or restore it: git checkout -- {path.name}",
+                     missing=f"run from the project root, where {path.name} lives")
     try:
         return yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:

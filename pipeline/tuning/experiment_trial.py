@@ -26,6 +26,7 @@ from typing import Any
 from pipeline.core import paths
 from pipeline.core.config import parse_params, read_yaml_file
 from pipeline.core.errors import PipelineError
+from pipeline.core.threads import with_threads
 from pipeline.tuning.trial_hook import TRIAL_ENV, context
 
 FULL_BYTES = 1 << 20  # less free space than this under a run's empty log: the disk is full
@@ -63,11 +64,8 @@ class Runner:
                 *[arg for s in sets for arg in ("-S", s)]]
 
     def environment(self, number: int, channel: str) -> dict[str, str]:
-        env = dict(os.environ)
+        env = with_threads(os.environ, self.blas_threads) if self.blas_threads else dict(os.environ)
         env[TRIAL_ENV] = context(number, channel, os.getpid())
-        if self.blas_threads:
-            for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-                env[var] = str(self.blas_threads)
         return env
 
     def run(self, number: int, overrides: dict[str, Any], log: Path, channel: str) -> dict:
