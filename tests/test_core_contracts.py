@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -83,7 +84,8 @@ def test_this_process_is_alive_and_a_reaped_one_is_not():
 
 
 def test_asking_whether_a_process_is_alive_sends_it_no_signal():
-    child = subprocess.Popen(["sleep", "30"])
+    # SIGHUP back to its default in the child: under nohup it would be ignored, and a probe with it unseen
+    child = subprocess.Popen(["sleep", "30"], preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL))
     try:
         assert atomic.pid_alive(child.pid)
         time.sleep(0.2)
