@@ -186,6 +186,17 @@ def test_load_params_reads_params_yaml_here_and_names_the_file_it_read(tmp_path,
     assert str(caught.value) == f"{tmp_path / 'other.yaml'}.train.max_iter must be > 0, got 0"
 
 
+def test_a_params_file_that_is_missing_or_not_utf8_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(PipelineError) as caught:
+        config.load_params()
+    assert str(caught.value) == "params.yaml: not found; run from the project root, where params.yaml lives"
+    (tmp_path / "params.yaml").write_bytes(b"train:\n  optimizer: \xe9\n")
+    with pytest.raises(PipelineError) as caught:
+        config.load_params()
+    assert str(caught.value) == "params.yaml: not UTF-8 text; fix or restore it: git checkout -- params.yaml"
+
+
 def test_an_empty_section_takes_the_defaults():
     assert config.parse_params({"train": None, "split": None}) == config.Params()
 

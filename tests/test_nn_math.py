@@ -95,10 +95,10 @@ def test_log_softmax_and_softmax_of_one_vector_and_of_a_batch_of_batches():
 
 def test_scores_are_the_mean_cross_entropy_and_the_share_of_right_answers():
     logits = np.log(np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8], [0.3, 0.4, 0.3], [0.5, 0.25, 0.25]]))
-    targets = np.array([0, 2, 0, 1])
+    targets = np.array([0, 2, 1, 1])
     loss, accuracy = nn.scores(logits, targets, np.arange(4))
-    assert loss == pytest.approx(-(np.log(0.7) + np.log(0.8) + np.log(0.3) + np.log(0.25)) / 4)
-    assert accuracy == 0.5
+    assert loss == pytest.approx(-(np.log(0.7) + np.log(0.8) + np.log(0.4) + np.log(0.25)) / 4)
+    assert accuracy == 0.75
 
 
 def test_the_penalty_is_a_float64_sum_of_the_layers():
@@ -107,6 +107,7 @@ def test_the_penalty_is_a_float64_sum_of_the_layers():
     penalty = nn.l2_penalty(layers, 0.5)
     exact = 0.25 * ((w.astype(np.float64) ** 2).sum() + 300)  # each layer's vdot is float32; their sum is not
     assert np.asarray(penalty).dtype == np.float64 and penalty == pytest.approx(exact, rel=1e-5)
+    assert nn.l2_penalty(layers[1:], 2.0) == pytest.approx(300.0)  # a network of one layer
 
 
 @pytest.fixture
@@ -128,6 +129,7 @@ def test_device_arrays_stay_on_the_device_through_every_function(strict):
         np.testing.assert_allclose(strict.asnumpy(w), ew, rtol=1e-4, atol=1e-5)
         np.testing.assert_allclose(strict.asnumpy(b), eb, rtol=1e-4, atol=1e-5)
     logits = nn.forward(dlayers, dx)
+    np.testing.assert_allclose(strict.asnumpy(nn.softmax(logits)), nn.softmax(nn.forward(layers, x)), rtol=1e-5)
     np.testing.assert_allclose(strict.asnumpy(nn.log_softmax(logits)), nn.log_softmax(nn.forward(layers, x)),
                                rtol=1e-5, atol=1e-5)
     with pytest.raises(TypeError, match="implicitly"):  # a host float in the end: all up to that read is on the device
