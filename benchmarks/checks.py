@@ -21,10 +21,15 @@ def default_blas_threads() -> int:
     return max((lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"), default=1)
 
 
-def update_products(sizes: list[int], n: int, rng: np.random.Generator):
+def update_products(sizes: list[int], n: int, rng: np.random.Generator, params=None, image_size: int = 784):
     """One full-batch update's matrix products for layer ``sizes`` over ``n`` rows, as (a, b, out) triples
     on same-shaped float32 arrays with preallocated outputs: per layer the forward ``h @ W``, the weight
-    gradient ``h.T @ delta`` and, above the first layer, the gradient passed down ``delta @ W.T``."""
+    gradient ``h.T @ delta`` and, above the first layer, the gradient passed down ``delta @ W.T``.
+
+    With ``params`` (a ``TrainParams``), also the products its levers add, each as often as an update makes
+    it: ``input_components`` k (``sizes[0]`` is then k) adds per group the projected first layer
+    ``Pᵀ (Tᵀ W)`` and its gradient taken back ``P g``; ``optimizer: muon`` adds five Newton-Schulz
+    iterations (three products each) per hidden weight matrix."""
     products = []
     for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         h = rng.standard_normal((n, fan_in), dtype=np.float32)
@@ -34,6 +39,24 @@ def update_products(sizes: list[int], n: int, rng: np.random.Generator):
         products.append((h.T, delta, np.empty((fan_in, fan_out), np.float32)))
         if i > 0:
             products.append((delta, w.T, np.empty((n, fan_in), np.float32)))
+    if params is not None and params.input_components:
+        k, width = sizes[0], sizes[1]
+        basis = rng.standard_normal((image_size, k), dtype=np.float32)
+        moved = rng.standard_normal((image_size, width), dtype=np.float32)
+        small = rng.standard_normal((k, width), dtype=np.float32)
+        for _ in range(params.augment_groups):
+            products.append((basis.T, moved, np.empty((k, width), np.float32)))
+            products.append((basis, small, np.empty((image_size, width), np.float32)))
+    if params is not None and params.optimizer == "muon":
+        shapes = list(zip([image_size, *sizes[1:-1]], sizes[1:-1]))  # the hidden weight matrices, in pixels
+        for a, b in shapes:
+            m, big = min(a, b), max(a, b)
+            x = rng.standard_normal((m, big), dtype=np.float32)
+            gram = rng.standard_normal((m, m), dtype=np.float32)
+            for _ in range(5):
+                products.append((x, x.T, np.empty((m, m), np.float32)))
+                products.append((gram, gram, np.empty((m, m), np.float32)))
+                products.append((gram, x, np.empty((m, big), np.float32)))
     return products
 
 
@@ -52,13 +75,18 @@ def iteration_ratio(data, repeats: int) -> dict:
     rng = np.random.default_rng(0)
     x = scaled(data.X_train)
     sizes = [x.shape[1], *params.hidden_layer_sizes, len(np.unique(data.y_train))]
-    timed = update_products(sizes, len(x), rng)
-    np.copyto(timed[0][0], x)  # the first layer multiplies the real (sparse-looking) digits
+    if params.input_components:  # the first layer multiplies k coordinates per image, not pixels
+        sizes[0] = params.input_components
+    timed = update_products(sizes, len(x), rng, params)
+    if not params.input_components:
+        np.copyto(timed[0][0], x)  # the first layer multiplies the real (sparse-looking) digits
     # The engine drops the pixel columns that are blank in every training row before it multiplies,
     # so the products it really computes are narrower: timed too, so the ratio can be read both ways.
     used = np.flatnonzero(np.any(x != 0, axis=0))
-    timed_used = update_products([len(used), *sizes[1:]], len(x), rng)
-    np.copyto(timed_used[0][0], x[:, used])
+    timed_used = update_products([len(used) if not params.input_components else sizes[0], *sizes[1:]], len(x), rng,
+                                 params)
+    if not params.input_components:
+        np.copyto(timed_used[0][0], x[:, used])
     iterations, products, products_used = [], [], []
     last = [None]
 

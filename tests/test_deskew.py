@@ -65,25 +65,28 @@ def test_blank_and_upright_centred_images_are_left_as_they_are():
     np.testing.assert_allclose(out[1], upright.ravel(), atol=1e-6 * 255)
 
 
-def test_rows_are_deskewed_alone_whatever_the_chunks(monkeypatch):
-    import pipeline.model.deskew as module
-
+def test_a_row_is_deskewed_the_same_alone_or_among_others_in_any_place():
     rng = np.random.default_rng(4)
-    x = rng.integers(0, 256, (7, 784)).astype(np.uint8)
+    x = rng.integers(0, 256, (1100, 784)).astype(np.uint8)  # more than one chunk
     whole = deskew(x, SHAPE)
-    monkeypatch.setattr(module, "CHUNK_ROWS", 3)
-    np.testing.assert_array_equal(deskew(x, SHAPE), whole)
+    order = rng.permutation(len(x))
+    np.testing.assert_array_equal(deskew(x[order], SHAPE), whole[order])
+    for i in (0, 513, 1099):
+        np.testing.assert_array_equal(deskew(x[i:i + 1], SHAPE), whole[i:i + 1])
     assert whole.dtype == np.float64 and deskew(x.astype(np.float32), SHAPE).dtype == np.float32
 
 
-def test_the_estimator_deskews_what_it_trains_on_and_refuses_inputs_that_are_not_images():
+def test_the_estimator_deskews_what_it_trains_on_and_leaves_inputs_that_are_not_images():
     from pipeline.model.estimator import DigitNetClassifier
 
     rng = np.random.default_rng(5)
     X = rng.integers(0, 256, (40, 784)).astype(np.uint8)
-    model = DigitNetClassifier(hidden_layer_sizes=[8], max_iter=2, deskew=True).fit(X, np.arange(40) % 4)
+    model = DigitNetClassifier(hidden_layer_sizes=[8], max_iter=2, deskew=True, input_components=0).fit(X, np.arange(40) % 4)
     np.testing.assert_allclose(model.transform_inputs(X), deskew(X / 255.0, SHAPE), rtol=1e-12)
-    plain = DigitNetClassifier(hidden_layer_sizes=[8], max_iter=2).fit(X, np.arange(40) % 4)
+    plain = DigitNetClassifier(hidden_layer_sizes=[8], max_iter=2, deskew=False, input_components=0).fit(X, np.arange(40) % 4)
     np.testing.assert_array_equal(plain.transform_inputs(X), X * plain.input_scale_)
-    with pytest.raises(ValueError, match="deskew needs images: 64 features"):
-        DigitNetClassifier(hidden_layer_sizes=[8], max_iter=2, deskew=True).fit(rng.random((20, 64)), np.arange(20) % 2)
+    other = rng.random((20, 64))  # not 28 x 28 images: as with the augmentation, left as they are
+    model = DigitNetClassifier(hidden_layer_sizes=[8], max_iter=2, deskew=True).fit(other, np.arange(20) % 2)
+    np.testing.assert_array_equal(model.transform_inputs(other), other * model.input_scale_)
+    with pytest.raises(ValueError, match="image_shape"):  # an explicit shape that does not fit is refused
+        DigitNetClassifier(hidden_layer_sizes=[8], max_iter=2, deskew=True, image_shape=(7, 7)).fit(other, np.arange(20) % 2)

@@ -10,6 +10,7 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from pipeline.model import nn
+from pipeline.model.deskew import deskew
 from pipeline.model.estimator import DigitNetClassifier, TrainingDiverged
 from pipeline.model.model_file import load_model, save_model
 
@@ -51,7 +52,7 @@ def test_inference_runs_in_float64():
     x = rng.integers(0, 256, size=(50, 784)).astype(np.uint8)
     model = DigitNetClassifier(hidden_layer_sizes=(64,), max_iter=3, augment_groups=2).fit(x, np.arange(50) % 10)
     layers = [(w.astype(np.float64), b.astype(np.float64)) for w, b in model.layers_]
-    reference = nn.forward(layers, x.astype(np.float64) * model.input_scale_)
+    reference = nn.forward(layers, model.transform_inputs(x))
     assert model.predict_proba(x).dtype == np.float64
     np.testing.assert_allclose(model.decision_function(x), reference, rtol=1e-12, atol=1e-12)
 
@@ -151,9 +152,9 @@ def test_shift_augmentation_needs_images():
 
 def test_works_in_cross_validation_and_grid_search():
     x, y = blobs(n=200)
-    scores = cross_val_score(DigitNetClassifier(hidden_layer_sizes=(8,), max_iter=40, learning_rate=0.01), x, y, cv=3)
+    scores = cross_val_score(DigitNetClassifier(hidden_layer_sizes=(8,), max_iter=80, learning_rate=0.01), x, y, cv=3)
     assert scores.shape == (3,) and scores.min() > 0.9
-    search = GridSearchCV(DigitNetClassifier(hidden_layer_sizes=(8,), max_iter=40),
+    search = GridSearchCV(DigitNetClassifier(hidden_layer_sizes=(8,), max_iter=80),
                           {"learning_rate": [1e-5, 0.01]}, cv=2).fit(x, y)
     assert search.best_params_ == {"learning_rate": 0.01}
 
@@ -163,9 +164,12 @@ def test_augmented_examples_show_the_training_augmentation():
 
     rng = np.random.default_rng(0)
     digits = rng.integers(0, 256, size=(6, 784)).astype(np.float64)
-    no_warps = dict(augment_rotate_degrees=0, augment_scale=0, augment_shear_degrees=0, augment_elastic_alpha=0)
+    no_warps = dict(augment_rotate_degrees=0, augment_scale=0, augment_shear_degrees=0, augment_elastic_alpha=0,
+                    deskew=False)
     off = DigitNetClassifier(augment_translate=0, **no_warps)
     np.testing.assert_array_equal(off.augmented_examples(digits), digits)
+    deskewed = DigitNetClassifier(augment_translate=0, **{**no_warps, "deskew": True}).augmented_examples(digits)
+    np.testing.assert_array_equal(deskewed, deskew(digits, (28, 28)))  # training sees deskewed digits, then moved
     shifted = DigitNetClassifier(augment_translate=2, **no_warps).augmented_examples(digits, seed=1)
     for row, out in zip(digits, shifted):  # each row is one of the allowed integer shifts of itself
         assert any(np.array_equal(out, nn.shift_images(row[None], dy, dx, (28, 28))[0])

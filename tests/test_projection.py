@@ -57,14 +57,28 @@ def test_the_projection_is_part_of_the_model(tmp_path):
     rng = np.random.default_rng(2)
     X = (rng.random((80, 784)) < 0.2) * rng.integers(1, 256, (80, 784))
     y = np.arange(80) % 10
-    model = DigitNetClassifier(hidden_layer_sizes=[16], max_iter=4, augment_groups=4, input_components=20).fit(X, y)
+    model = DigitNetClassifier(hidden_layer_sizes=[16], max_iter=4, augment_groups=4, input_components=20,
+                               deskew=False).fit(X, y)
     assert model.input_basis_.shape == (784, 20) and model.input_basis_.dtype == np.float32
     x = X * model.input_scale_
     np.testing.assert_allclose(model.transform_inputs(X), project(x, model.input_basis_), rtol=1e-6, atol=1e-9)
     save_model(tmp_path / "m.npz", model)
     loaded = load_model(tmp_path / "m.npz")
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
-    plain = DigitNetClassifier(hidden_layer_sizes=[16], max_iter=4, augment_groups=4).fit(X, y)
+    plain = DigitNetClassifier(hidden_layer_sizes=[16], max_iter=4, augment_groups=4, input_components=0).fit(X, y)
     assert plain.input_basis_ is None
+    few = DigitNetClassifier(hidden_layer_sizes=[16], max_iter=4, input_components=64).fit(X[:, :64], y)
+    assert few.input_basis_ is None  # 64 features: nothing to drop
     save_model(tmp_path / "p.npz", plain)
     assert load_model(tmp_path / "p.npz").input_basis_ is None
+
+
+def test_a_row_is_projected_the_same_alone_or_among_others():
+    rng = np.random.default_rng(3)
+    x = rng.random((1100, 784))
+    basis = principal_basis(x, 50)
+    whole = project(x, basis)
+    order = rng.permutation(len(x))
+    np.testing.assert_array_equal(project(x[order], basis), whole[order])
+    for i in (0, 600, 1099):
+        np.testing.assert_array_equal(project(x[i:i + 1], basis), whole[i:i + 1])

@@ -27,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from pipeline.core.arrays_file import load_arrays  # noqa: E402
-from pipeline.model import warps  # noqa: E402
+from pipeline.model import nn, warps  # noqa: E402
 from pipeline.model.model_file import load_model  # noqa: E402
 
 SHAPE = (28, 28)
@@ -58,10 +58,11 @@ VIEW_SETS = {
 
 
 def view_probabilities(model, X: np.ndarray) -> dict:
-    """Each distinct view's softmax for every row of X (float64, row by row as the predict stage)."""
-    X = np.asarray(X, np.float64)
+    """Each distinct view's softmax for every row of X, as the predict stage makes its views: of the rows as
+    the network takes them (scaled, deskewed and projected when the model does), in float64."""
+    inputs = model.transform_inputs(X)
     views = sorted({v for vs in VIEW_SETS.values() for v in vs})
-    return {v: model.predict_proba(np.asarray((view_matrix(*v) @ X.T).T)) for v in views}
+    return {v: nn.softmax(model.logits_of_inputs(np.asarray((view_matrix(*v) @ inputs.T).T))) for v in views}
 
 
 def accuracy(probabilities: list[dict], views: list[tuple], classes: np.ndarray, y: np.ndarray) -> float:

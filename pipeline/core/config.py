@@ -50,21 +50,21 @@ class TrainParams:
     """``params.yaml``'s ``train`` section, named as ``DigitNetClassifier``'s parameters (scikit-learn's
     ``MLPClassifier`` names where it has one), with each value's rule."""
     hidden_layer_sizes: tuple[int, ...] = rule((256, 256), Widths())
-    optimizer: str = rule("adam", OneOf(OPTIMIZERS))
+    optimizer: str = rule("muon", OneOf(OPTIMIZERS))
     learning_rate: float = rule(0.005, POSITIVE)
     lr_schedule: str = rule("cosine", OneOf(SCHEDULES))
     warmup_iterations: int = rule(0, Below("max_iter"))
-    max_iter: int = rule(2400, POSITIVE)  # full-batch updates
+    max_iter: int = rule(3600, POSITIVE)  # full-batch updates
     momentum: float = rule(0.9, FRACTION)
     beta_1: float = rule(0.9, FRACTION)
     beta_2: float = rule(0.999, FRACTION)
     weight_decay: float = rule(0.0, NOT_NEGATIVE)
     # Each image sheared upright and centred by its own moments before the network sees it, in training,
     # validation and prediction alike (pipeline/model/deskew.py).
-    deskew: bool = rule(False)
+    deskew: bool = rule(True)
     # k > 0: each image kept as its coordinates along the training images' k leading principal directions,
     # which shrinks the first layer's products from 784 columns to k (pipeline/model/projection.py); 0: off.
-    input_components: int = rule(0, NOT_NEGATIVE)
+    input_components: int = rule(128, NOT_NEGATIVE)
     # Largest random translation, in pixels, drawn per group of images and update: whole pixels
     # while every warp below is 0, any sub-pixel amount (a part of the warp) when one is on.
     augment_translate: int = rule(2, Interval(0, 4, unit=" pixels"))

@@ -20,7 +20,9 @@ import numpy as np
 
 from pipeline.model.warps import interpolation_parts
 
-CHUNK_ROWS = 2048  # rows deskewed at once: memory stays at a few (rows x 4 d) arrays
+# Rows deskewed at once, the last chunk zero-padded: memory stays at a few (rows x 4 d) arrays, and every
+# product has the same shape, so a row comes out the same, bit for bit, whatever rows share its chunk.
+CHUNK_ROWS = 512
 
 
 def slants(images: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -47,12 +49,15 @@ def deskew(x: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     out = np.empty(x.shape, dtype)
     grid_r, grid_c = (g.ravel() for g in np.indices(shape, dtype=np.float64))
     centre_r, centre_c = (h - 1) / 2, (w - 1) / 2
+    chunk = np.zeros((CHUNK_ROWS, h * w))
     for begin in range(0, len(x), CHUNK_ROWS):
-        chunk = np.asarray(x[begin:begin + CHUNK_ROWS], np.float64)
+        rows = len(x[begin:begin + CHUNK_ROWS])
+        chunk[:rows] = x[begin:begin + CHUNK_ROWS]
+        chunk[rows:] = 0
         mean_r, mean_c, alpha = slants(chunk.reshape(-1, h, w))
         source_r = grid_r[None, :] + (mean_r - centre_r)[:, None]
         source_c = grid_c[None, :] + alpha[:, None] * (grid_r[None, :] - centre_r) + (mean_c - centre_c)[:, None]
         columns, weights = interpolation_parts(shape, source_r, source_c)
         taken = np.take_along_axis(chunk, columns, axis=1).reshape(len(chunk), h * w, 4)
-        out[begin:begin + len(chunk)] = np.einsum("nok,nok->no", taken, weights.reshape(len(chunk), h * w, 4))
+        out[begin:begin + rows] = np.einsum("nok,nok->no", taken, weights.reshape(len(chunk), h * w, 4))[:rows]
     return out

@@ -131,7 +131,9 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         self.device_, self.device_reason_ = choice.description, choice.reason
         if choice.fell_back:
             warnings.warn(choice.reason, device_check.DeviceFallbackWarning, stacklevel=2)
-        self.input_basis_ = projection.principal_basis(x, p.input_components) if p.input_components else None
+        # input_components k: the images' k leading directions; an input of k features or fewer has nothing to drop
+        reduce = 0 < p.input_components < x.shape[1]
+        self.input_basis_ = projection.principal_basis(x, p.input_components) if reduce else None
         engine = make_engine(choice.device, x, targets, sizes, p.weight_decay, self.image_shape_,
                              p.augment_groups if shifting else None, self.input_basis_)
         # Every weight and bias is a view into one flat array, and so is every gradient: the optimizer
@@ -247,12 +249,10 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         return x if basis is None else projection.project(x, basis)
 
     def _deskewed(self, x: np.ndarray, on: bool) -> np.ndarray:
-        if not on:
-            return x
-        shape = self.image_shape_for(x.shape[1])
-        if shape is None:
-            raise ValueError(f"deskew needs images: {x.shape[1]} features are not 28 x 28; set image_shape")
-        return deskew.deskew(x, shape)
+        """``x`` deskewed when ``on`` and its rows are images (as with the augmentation, image_shape "auto"
+        takes 784 features for 28 x 28 digits and leaves any other input as it is)."""
+        shape = self.image_shape_for(x.shape[1]) if on else None
+        return x if shape is None else deskew.deskew(x, shape)
 
     # -- prediction ------------------------------------------------------------------------
     def decision_function_logits(self, X) -> np.ndarray:

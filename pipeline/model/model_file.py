@@ -57,7 +57,7 @@ def load_model(path: str | Path) -> DigitNetClassifier:
     if len(arrays["classes"]) != sizes[-1]:
         raise PipelineError(f"{path}: {len(arrays['classes'])} classes for {sizes[-1]} outputs")
     basis = arrays.get("input_basis")
-    if model.input_components and (basis is None or basis.shape != (sizes[0], model.input_components)):
+    if 0 < model.input_components < sizes[0] and (basis is None or basis.shape != (sizes[0], model.input_components)):
         found = "missing" if basis is None else f"{basis.shape}"
         raise PipelineError(f"{path}: input_components is {model.input_components} but the projection is {found}; "
                             f"retrain with dvc repro -f train")
