@@ -220,8 +220,10 @@ def test_a_trial_that_trails_the_median_is_pruned_through_its_train_stage(swept)
 
 def test_a_diverging_trial_is_recorded_failed_with_its_reason_and_the_study_goes_on(swept):
     repo, _ = swept
+    # 1e30 overflows float32 at the second update whatever the inputs' scale: 1e12 stopped diverging (a
+    # finite loss of 4e11) once the defaults deskewed and projected the digits onto 128 directions
     space = write_space(repo, "diverge.yaml", {"train.optimizer": {"choices": ["gd"]},
-                                               "train.learning_rate": {"choices": [1.0e12, 0.01]}},
+                                               "train.learning_rate": {"choices": [1.0e30, 0.01]}},
                         study="diverge", seed=0, sampler="random")
     result = tune(repo, "--space", space, "--trials", "2", check=False)
     trials = load(repo, "diverge").get_trials()
@@ -229,7 +231,7 @@ def test_a_diverging_trial_is_recorded_failed_with_its_reason_and_the_study_goes
     done = [t for t in trials if t.state == TrialState.COMPLETE]
     assert failed, result.stdout
     for trial in failed:
-        assert trial.params["train.learning_rate"] == 1.0e12
+        assert trial.params["train.learning_rate"] == 1.0e30
         assert trial.user_attrs["fail_reason"].startswith("training diverged at iteration")
     assert len(done) == 2 and result.returncode == 0, result.stdout + result.stderr  # it went on past them
     assert "why: training diverged at iteration" in result.stdout
@@ -330,9 +332,11 @@ def test_a_lock_left_by_a_killed_tune_is_removed_at_once_with_one_line(swept):
     child.wait()
     (repo / "tune" / "journal.log.lock").write_text(f"{workers.host()}:{child.pid}:")
     finished = sum(t.state == TrialState.COMPLETE for t in load(repo, "small").get_trials())
-    start = time.monotonic()
     result = tune(repo, "--trials", str(finished))
-    assert time.monotonic() - start < 25  # not Optuna's 30 s wait for a lock it cannot tell is dead
+    # not Optuna's 30 s wait for a lock it cannot tell is dead: no wait of SAY_AFTER_SECONDS (2 s) or more
+    # and no take-over, on tune's own clock (a bound on the whole command counted dvc's start and the data
+    # step too, which a loaded machine stretches)
+    assert "waiting for tune/journal.log.lock" not in result.stderr and "took over" not in result.stderr
     assert (f"tune: removed tune/journal.log.lock, left by a process that died while it wrote to the journal "
             f"(pid {child.pid})") in result.stderr.splitlines()
     assert not (repo / "tune" / "journal.log.lock").exists()
@@ -469,12 +473,18 @@ cp tune/journal.log {tmp_path}/after.log
     shutil.copy(after, repo / "tune" / "after-full.log")
     again = tune(repo, "--storage", "tune/after-full.log", "--trials", str(len(before) + 1))
     new = journal_at(repo / "tune" / "after-full.log", "small").get_trials()[len(before):]
+    shown = again.stdout + "\n".join(f"{t.number} {t.state.name} {t.params} {t.system_attrs}" for t in new)
     stopped = [t for t in new if t.state == TrialState.FAIL]
-    assert len(stopped) == 1, again.stdout
+    assert len(stopped) == 1, shown
     assert "No space left on device" in stopped[0].user_attrs["fail_reason"] or \
         "died mid-trial" in stopped[0].user_attrs["fail_reason"]  # when even its reason could not be written
-    [done] = [t for t in new if t.state == TrialState.COMPLETE]
-    assert retried_trial_number(done) == stopped[0].number and done.params == stopped[0].params
+    # Run again once, to its end. Complete or pruned: the pruner compares it with the study's other
+    # trials, and the study holds a fourth complete trial (the pruner's startup count) when the resume
+    # test ran before this one in the same pytest worker. Queued once: the full-disk run may have
+    # queued it before it stopped, and reaping it as a dead worker's trial queued a second copy.
+    retries = [t for t in new if retried_trial_number(t) == stopped[0].number]
+    assert [t.state for t in retries] in ([TrialState.COMPLETE], [TrialState.PRUNED]), shown
+    assert retries[0].params == stopped[0].params and len(new) == 2, shown
 
 
 # -- several workers, PostgreSQL ------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from pipeline.core.errors import PipelineError
 from pipeline.tuning import workers
 from pipeline.tuning.space import parse_settings
 from pipeline.tuning.storage import open_storage
-from pipeline.tuning.study import open_study, reap_dead_workers, retried_trial_number, table
+from pipeline.tuning.study import open_study, reap_dead_workers, retried_trial_number, retry, table
 from pipeline.tuning.study_file import export, rebuild
 from pipeline.tuning.trial_channel import TrialChannel
 from pipeline.tuning.trial_hook import TrialHook, TrialStopped, context
@@ -91,6 +91,21 @@ def test_a_retried_trial_whose_worker_dies_again_is_not_queued_a_third_time(jour
     again.set_user_attr("worker", f"{workers.host()}:{dead_pid()}:")
     assert reap_dead_workers(study, storage) == [again.number]
     assert not [t for t in study.get_trials() if t.state == TrialState.WAITING]
+
+
+def test_a_trial_queued_again_before_its_worker_died_is_not_queued_twice(journal):
+    """A full disk: the worker queued its trial again, then could not record the trial's end and exited,
+    leaving it running; the next tune reaps it as a dead worker's and used to queue a second copy."""
+    storage = open_storage(journal)
+    study = open_study(storage, journal, "s", SETTINGS)
+    trial = study.ask()
+    SETTINGS.suggest(trial)
+    trial.set_user_attr("worker", f"{workers.host()}:{dead_pid()}:")
+    retry(study, storage, trial.number)  # as the worker's OSError (or Ctrl-C) branch does
+    assert reap_dead_workers(study, storage) == [trial.number]
+    assert study.get_trials()[trial.number].state == TrialState.FAIL
+    waiting = [t for t in study.get_trials() if t.state == TrialState.WAITING]
+    assert [retried_trial_number(t) for t in waiting] == [trial.number]
 
 
 def test_a_reused_pid_is_not_taken_for_the_worker():

@@ -34,7 +34,11 @@ class RetryCallback:
     same params once more, not forever. The storage calls it for a trial whose heartbeat went stale
     (another machine's worker); the sweep calls it for a dead worker of this machine and for a trial
     stopped by Ctrl-C. Optuna's copies the failed trial's user attrs: those of the failed run are left
-    out, so that the retry is never taken for its dead worker's trial."""
+    out, so that the retry is never taken for its dead worker's trial.
+
+    A trial is queued again once: a worker that queued its trial's retry (Ctrl-C, a full disk) and then
+    could not record the trial's end (the disk full) leaves it running, and the next tune reaps it as
+    its dead worker's; Optuna's callback would queue a second copy, which ran the same params twice."""
 
     def __init__(self):
         import warnings
@@ -46,6 +50,8 @@ class RetryCallback:
             self._optuna = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)
 
     def __call__(self, study, trial) -> None:
+        if any(trial.number in _retry_history(t) for t in study.get_trials(deepcopy=False)):
+            return  # already queued again
         trial = copy.deepcopy(trial)
         trial.user_attrs = {k: v for k, v in trial.user_attrs.items() if k not in RUN_ATTRS}
         self._optuna(study, trial)
@@ -60,6 +66,17 @@ def retried_trial_number(trial) -> int | None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         return optuna.storages.RetryHeartbeatStaleTrialCallback.retried_trial_number(trial)
+
+
+def _retry_history(trial) -> list[int]:
+    """The trials that ``trial`` runs again (Optuna's ``retry_history``), [] for a first run."""
+    import warnings
+
+    import optuna
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.storages.RetryHeartbeatStaleTrialCallback.retry_history(trial)
 
 
 def make_pruner(settings: TuneSettings):
