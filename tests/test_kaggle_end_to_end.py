@@ -65,8 +65,9 @@ def test_repro_from_kaggle_then_submit_then_scores(fake, tmp_path):
     assert f"public score {value:.5f} (ref 41000001)" in submitted.stdout
     [sub] = fake.submissions.values()
     written = yaml.safe_load((repo / "params.yaml").read_text())
-    rate, tta = written["train"]["learning_rate"], written["predict"]["tta_shift"]
-    assert sub["description"].startswith(f"{commit[:7]} hidden [64] adam lr {rate:g} cosine 60 it, tta {tta} px, val acc 0.")
+    rate, tta, optimizer = (written["train"]["learning_rate"], written["predict"]["tta_shift"],
+                            written["train"]["optimizer"])
+    assert sub["description"].startswith(f"{commit[:7]} hidden [64] {optimizer} lr {rate:g} cosine 60 it, tta {tta} px, val acc 0.")
 
     scores = pipeline(["scores"], repo, env)
     assert scores.returncode == 0, scores.stderr

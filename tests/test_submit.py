@@ -61,8 +61,8 @@ def test_default_message_says_what_was_submitted(project, env, fake_kaggle):
     # no git repository here: "no-git"; params from params.yaml, which leaves the rate at TrainParams's
     # and the test-time shifts at their defaults (the one place defaults are written); validation
     # accuracy from metrics/train.json
-    rate, tta = TrainParams().learning_rate, PredictParams().tta_shift
-    assert sub["description"] == f"no-git hidden [64] adam lr {rate:g} cosine 60 it, tta {tta} px, val acc 0.9123"
+    rate, tta, optimizer = TrainParams().learning_rate, PredictParams().tta_shift, TrainParams().optimizer
+    assert sub["description"] == f"no-git hidden [64] {optimizer} lr {rate:g} cosine 60 it, tta {tta} px, val acc 0.9123"
     assert ledger_rows(project)[0]["message"] == sub["description"]
 
 
