@@ -47,7 +47,7 @@ from pipeline.model import device_check, devices, nn, warps  # noqa: E402
 from pipeline.model.engines import make_engine  # noqa: E402
 from pipeline.model.estimator import DTYPE, DigitNetClassifier  # noqa: E402
 from pipeline.model.model_file import save_model  # noqa: E402
-from pipeline.model.optim import Optimizer  # noqa: E402
+from pipeline.model.optim import network_optimizer  # noqa: E402
 from pipeline.model.tta import predict_shifted  # noqa: E402
 
 
@@ -82,7 +82,8 @@ def phase_seconds(params, X, y, device: str, repeats: int) -> dict[str, float]:
     layers, grads = nn.flat_views(flat, sizes), nn.flat_views(gradient, sizes)
     draw = lambda: warps.random_warps(rng, params.augment_groups, (28, 28), ranges, DTYPE)  # noqa: E731
     moves = draw()
-    optimizer = Optimizer(params.optimizer, [flat], params.momentum, params.beta_1, params.beta_2)
+    optimizer_step = network_optimizer(params.optimizer, flat, gradient, sizes, params.momentum, params.beta_1,
+                                       params.beta_2)
     out = {"host draw of the warps": median_seconds(draw, time.perf_counter, repeats)}
     with engine, engine.single_threaded_blas():
         if device == "cpu":  # the CPU engine moves weights inside its groups: only the whole update is its own
@@ -99,7 +100,7 @@ def phase_seconds(params, X, y, device: str, repeats: int) -> dict[str, float]:
                                                             {"grads": grads}), now, repeats)
         if device != "cpu":
             out["forward"], out["loss and backward"] = forward, both - forward
-        out["optimizer step"] = median_seconds(lambda: optimizer.step([flat], [gradient], 1e-3), now, repeats)
+        out["optimizer step"] = median_seconds(lambda: optimizer_step(1e-3), now, repeats)
         out["matrix products alone"] = median_seconds(lambda: products(layers, inputs), now, repeats)
     return out
 

@@ -165,3 +165,56 @@ def test_muon_minimises_a_matrix_least_squares():
         grad.reshape(10, 6)[:] = a.T @ (a @ w - a @ target) / 40
         opt.step([flat], [grad], 0.1 * (1 - step / 300))
     assert loss() < 1e-3 * first
+
+
+@pytest.mark.parametrize("shape", [(9, 6), (6, 9), (7, 7)])
+def test_orthogonalised_on_buffers_gives_the_bits_of_the_iteration_written_with_temporaries(shape):
+    """The buffers change where results are written, not what is computed, nor in which order."""
+    from pipeline.model.optim import NEWTON_SCHULZ, newton_schulz_buffers, orthogonalised
+
+    g = np.random.default_rng(3).standard_normal(shape).astype(np.float32)
+    a, b, c = NEWTON_SCHULZ
+    x = g if shape[0] <= shape[1] else g.T
+    x = x / (np.sqrt(np.vdot(x.ravel(), x.ravel())) + 1e-7)
+    for _ in range(5):
+        gram = x @ x.T
+        x = a * x + (b * gram + c * (gram @ gram)) @ x
+    expected = x if shape[0] <= shape[1] else x.T
+    buffers = newton_schulz_buffers(g)
+    for _ in range(2):  # reused buffers hold nothing over from the call before
+        got = orthogonalised(g, buffers=buffers)
+        assert got.shape == shape and np.array_equal(got, expected)
+
+
+@pytest.mark.parametrize("kind", ["adam", "muon"])
+def test_a_step_gives_the_bits_of_the_update_written_with_temporaries(kind):
+    """Adam's scratch arrays, like Muon's, change where results are written, not what is computed."""
+    from pipeline.model import nn
+    from pipeline.model.optim import network_optimizer, orthogonalised
+
+    rng = np.random.default_rng(4)
+    sizes = [9, 7, 6, 3]
+    flat, grad = nn.flatten(nn.he_init(rng, sizes)), np.zeros(nn.flat_size(sizes), np.float32)
+    step = network_optimizer(kind, flat, grad, sizes)
+    expected = flat.copy()
+    m, v = np.zeros_like(flat), np.zeros_like(flat)
+    velocity = [np.zeros((9, 7), np.float32), np.zeros((7, 6), np.float32)]
+    for t in range(1, 4):
+        g = rng.standard_normal(flat.shape).astype(np.float32)
+        grad[:] = g
+        step(0.01)
+        if kind == "muon":  # the hidden matrices by Muon, written with temporaries; their gradient then zero for Adam
+            views_w = [w for w, _ in nn.flat_views(expected, sizes)[:-1]]
+            views_g = [w for w, _ in nn.flat_views(g, sizes)[:-1]]
+            for w, gw, vel in zip(views_w, views_g, velocity):
+                vel *= 0.9
+                vel += gw
+                gw += 0.9 * vel
+                w -= (0.01 * 0.2 * math.sqrt(max(w.shape))) * orthogonalised(gw)
+                gw.fill(0)
+        m *= 0.9
+        m += (1 - 0.9) * g
+        v *= 0.999
+        v += (1 - 0.999) * (g * g)
+        expected -= (0.01 * math.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t)) * m / (np.sqrt(v) + 1e-8)
+        assert np.array_equal(flat, expected)

@@ -21,7 +21,7 @@ from pipeline.core.config import TrainParams
 from pipeline.core.param_rules import check_fields
 from pipeline.model import deskew, device_check, devices, nn, projection, warps
 from pipeline.model.engines import make_engine
-from pipeline.model.optim import Optimizer, learning_rate_at
+from pipeline.model.optim import learning_rate_at, network_optimizer
 
 DTYPE = np.float32
 
@@ -142,9 +142,8 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         flat_grad = engine.xp.zeros_like(flat)
         layers, grads = nn.flat_views(flat, sizes), nn.flat_views(flat_grad, sizes)
         self.layers_ = layers  # the live weights (on the device during a GPU fit), for callbacks that predict
-        hidden = [(w, g) for (w, _), (g, _) in zip(layers[:-1], grads[:-1])]  # what muon updates; Adam the rest
-        optimizer = Optimizer(p.optimizer, [flat], p.momentum, p.beta_1, p.beta_2, matrices=hidden,
-                              run_each=engine.run_each)
+        optimizer_step = network_optimizer(p.optimizer, flat, flat_grad, sizes, p.momentum, p.beta_1, p.beta_2,
+                                           run_each=engine.run_each)
         validation = None
         if eval_set is not None:
             x_val, y_val = eval_set
@@ -202,7 +201,7 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
                     pending_stats[len(pending), 0] = loss
                     pending_stats[len(pending), 1] = accuracy
                     lr = learning_rate_at(step, p.learning_rate, p.max_iter, p.lr_schedule, p.warmup_iterations)
-                    optimizer.step([flat], [flat_grad], lr)
+                    optimizer_step(lr)
                     validated = validation is not None and ((step + 1) % p.eval_every == 0 or step + 1 == p.max_iter)
                     if validated:
                         x_val, val_targets, val_rows = validation

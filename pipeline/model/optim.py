@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 
+from pipeline.model import nn
 from pipeline.model.devices import array_module
 
 
@@ -48,13 +49,17 @@ class Optimizer:
         self.xp = xp = array_module(*params[:1])
         self.first = [xp.zeros_like(p) for p in params] if kind != "gd" else []
         self.second = [xp.zeros_like(p) for p in params] if kind in ("adam", "muon") else []
+        # Adam's two temporaries per array, allocated once (an allocation per operation costs more than it does)
+        self.temporaries = [(xp.empty_like(p), xp.empty_like(p)) for p in params] if self.second else []
         self.matrices = list(matrices) if kind == "muon" else []
         self.velocity = [xp.zeros_like(w) for w, _ in self.matrices]
+        self.scratch = [newton_schulz_buffers(w) for w, _ in self.matrices]
         self.run_each = run_each or (lambda tasks: [task() for task in tasks])
 
     def step(self, params: list, grads: list, lr: float) -> None:
         if self.kind == "muon":
-            self.run_each([lambda m=m, v=v: self._muon_step(*m, v, lr) for m, v in zip(self.matrices, self.velocity)])
+            self.run_each([lambda m=m, v=v, s=s: self._muon_step(*m, v, s, lr)
+                           for m, v, s in zip(self.matrices, self.velocity, self.scratch)])
         self.t += 1
         if self.kind == "gd":
             for p, g in zip(params, grads):
@@ -67,34 +72,82 @@ class Optimizer:
         else:
             b1, b2 = self.beta_1, self.beta_2
             step_size = lr * math.sqrt(1 - b2 ** self.t) / (1 - b1 ** self.t)
-            for p, g, m, v in zip(params, grads, self.first, self.second):
+            xp = self.xp
+            for p, g, m, v, (t, u) in zip(params, grads, self.first, self.second, self.temporaries):
+                # m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g²;  p -= step_size m / (sqrt(v) + eps)
                 m *= b1
-                m += (1 - b1) * g
+                m += xp.multiply(g, 1 - b1, out=t)
                 v *= b2
-                v += (1 - b2) * (g * g)
-                p -= step_size * m / (self.xp.sqrt(v) + self.eps)
+                t = xp.multiply(g, g, out=t)
+                t *= 1 - b2
+                v += t
+                t = xp.multiply(m, step_size, out=t)
+                u = xp.sqrt(v, out=u)
+                u += self.eps
+                t /= u
+                p -= t
 
-    def _muon_step(self, w, g, v, lr: float) -> None:
+    def _muon_step(self, w, g, v, scratch: dict, lr: float) -> None:
+        """One Muon step of weights ``w`` from gradient ``g`` (overwritten) with momentum ``v``, on ``scratch``
+        buffers allocated once (``newton_schulz_buffers``): the same operations, in the same order, as
+        written out with temporaries, without allocating a matrix per operation."""
+        xp = self.xp
         v *= self.momentum
         v += g
-        g += self.momentum * v  # Nesterov: the step looks ahead along the momentum
-        w -= (lr * 0.2 * math.sqrt(max(w.shape))) * orthogonalised(g)
+        g += xp.multiply(v, self.momentum, out=scratch["like_w"])  # Nesterov: the step looks ahead along the momentum
+        step = orthogonalised(g, buffers=scratch)
+        step *= lr * 0.2 * math.sqrt(max(w.shape))
+        w -= step
         g.fill(0)  # Adam then sees no gradient here, so it leaves these weights alone
+
+
+def network_optimizer(kind: str, flat, flat_grad, sizes: list[int], momentum: float = 0.9, beta_1: float = 0.9,
+                      beta_2: float = 0.999, run_each=None):
+    """``step(lr)`` for a network whose weights and gradients are ``nn.flat_views`` of ``flat`` and
+    ``flat_grad``: ``kind`` steps the whole flat array with a few operations; with ``muon``, Muon first steps
+    the hidden weight matrices and zeroes their gradients, so Adam moves only the rest (every bias and the
+    output layer)."""
+    layers, grads = nn.flat_views(flat, sizes), nn.flat_views(flat_grad, sizes)
+    hidden = [(w, g) for (w, _), (g, _) in zip(layers[:-1], grads[:-1])]
+    optimizer = Optimizer(kind, [flat], momentum, beta_1, beta_2, matrices=hidden, run_each=run_each)
+    return lambda lr: optimizer.step([flat], [flat_grad], lr)
 
 
 NEWTON_SCHULZ = (3.4445, -4.7750, 2.0315)  # Jordan et al.'s quintic: singular values to about 1 in 5 steps
 
 
-def orthogonalised(g, steps: int = 5):
+def newton_schulz_buffers(w) -> dict:
+    """Scratch for ``orthogonalised`` of a matrix shaped like ``w`` (and for the Muon step around it), in
+    ``w``'s array module and dtype: allocated once per matrix, so an update allocates nothing."""
+    xp = array_module(w)
+    small, big = min(w.shape), max(w.shape)
+    return {"x": xp.empty((small, big), w.dtype), "product": xp.empty((small, big), w.dtype),
+            "gram": xp.empty((small, small), w.dtype), "gram2": xp.empty((small, small), w.dtype),
+            "poly": xp.empty((small, small), w.dtype), "like_w": xp.empty(w.shape, w.dtype)}
+
+
+def orthogonalised(g, steps: int = 5, buffers: dict | None = None):
     """The nearest semi-orthogonal matrix to ``g`` (U Vᵀ of its SVD U S Vᵀ), approximately, by Newton-Schulz
     iterations on ``g`` / ||g||; products only, so it runs on any array module. Singular values land
-    within about [0.7, 1.2] (the quintic trades exactness for speed), which is all the step needs."""
+    within about [0.7, 1.2] (the quintic trades exactness for speed), which is all the step needs.
+
+    Each iteration is X <- a X + (b G + c G G) X with G = X Xᵀ, computed in that order on ``buffers``
+    (``newton_schulz_buffers``; made here when not given). The result is a view of ``buffers["x"]``."""
     xp = array_module(g)
     a, b, c = NEWTON_SCHULZ
+    buffers = buffers or newton_schulz_buffers(g)
     wide = g.shape[0] <= g.shape[1]
-    x = g if wide else g.T  # iterate on the wide side: X Xᵀ is the smaller square
-    x = x / (xp.sqrt(xp.vdot(x.ravel(), x.ravel())) + 1e-7)
+    x, product, gram, gram2, poly = (buffers[k] for k in ("x", "product", "gram", "gram2", "poly"))
+    xp.copyto(x, g if wide else g.T)  # iterate on the wide side: X Xᵀ is the smaller square
+    flat = x.ravel()
+    x /= xp.sqrt(xp.vdot(flat, flat)) + 1e-7
     for _ in range(steps):
-        gram = x @ x.T
-        x = a * x + (b * gram + c * (gram @ gram)) @ x
+        xp.matmul(x, x.T, out=gram)
+        xp.matmul(gram, gram, out=gram2)
+        gram2 *= c
+        xp.multiply(gram, b, out=poly)
+        poly += gram2
+        xp.matmul(poly, x, out=product)
+        x *= a
+        x += product
     return x if wide else x.T
