@@ -208,3 +208,15 @@ def test_muon_and_deskew_run_on_the_strict_device_as_on_the_cpu(strict_gpu):
     cpu = DigitNetClassifier(device="cpu", **kwargs).fit(X, y)
     for (wg, bg), (wc, bc) in zip(gpu.layers_, cpu.layers_):
         np.testing.assert_allclose(wg, wc, rtol=0, atol=1e-3 * np.abs(wc).max())
+
+
+def test_dropout_runs_on_the_strict_device_as_on_the_cpu(strict_gpu):
+    """The device engine draws the CPU engine's masks on the host and copies them over: the same fit."""
+    X, y = pixels(120)
+    kwargs = dict(hidden_layer_sizes=(16, 16), max_iter=12, augment_groups=4, dropout=0.3, input_components=0)
+    gpu = DigitNetClassifier(device="gpu", **kwargs).fit(X, y)
+    cpu = DigitNetClassifier(device="cpu", **kwargs).fit(X, y)
+    plain = DigitNetClassifier(device="cpu", **{**kwargs, "dropout": 0.0}).fit(X, y)
+    for (wg, bg), (wc, bc), (wp, _) in zip(gpu.layers_, cpu.layers_, plain.layers_):
+        np.testing.assert_allclose(wg, wc, rtol=0, atol=1e-3 * np.abs(wc).max())
+        assert np.abs(wc - wp).max() > 1e-2 * np.abs(wc).max()  # and dropout did change the fit

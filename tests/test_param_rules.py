@@ -39,6 +39,7 @@ BOUNDS = {
     "weight_decay": ([0.0], [-TINY]),
     "deskew": ([True, False], []),
     "input_components": ([0, 784], [-1]),
+    "dropout": ([0.0, 0.9], [-TINY, above(0.9)]),
     "augment_translate": ([0, 4], [-1, 5]),
     "augment_groups": ([1], [0]),
     "augment_rotate_degrees": ([0.0, 45.0], [-TINY, above(45.0)]),

@@ -65,6 +65,9 @@ class TrainParams:
     # k > 0: each image kept as its coordinates along the training images' k leading principal directions,
     # which shrinks the first layer's products from 784 columns to k (pipeline/model/projection.py); 0: off.
     input_components: int = rule(128, NOT_NEGATIVE)
+    # r > 0: each hidden unit of each training row dropped with probability r at every update, the rest
+    # scaled by 1 / (1 - r); in steps of 1/256 (pipeline/model/dropout.py). 0: off.
+    dropout: float = rule(0.0, Interval(0, 0.9))
     # Largest random translation, in pixels, drawn per group of images and update: whole pixels
     # while every warp below is 0, any sub-pixel amount (a part of the warp) when one is on.
     augment_translate: int = rule(2, Interval(0, 4, unit=" pixels"))

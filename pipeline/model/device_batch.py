@@ -24,7 +24,7 @@ import contextlib
 
 import numpy as np
 
-from pipeline.model import devices, nn
+from pipeline.model import devices, dropout, nn
 from pipeline.model.devices import array_module
 from pipeline.model.full_batch import check_moves, check_shapes, row_groups
 from pipeline.model.warps import interpolation_parts
@@ -54,8 +54,9 @@ class DeviceFullBatch:
     """
 
     def __init__(self, x, targets, sizes: list[int], weight_decay: float = 0.0,
-                 image_shape: tuple[int, int] | None = None, n_groups: int = 1, basis=None):
+                 image_shape: tuple[int, int] | None = None, n_groups: int = 1, basis=None, dropout: float = 0.0):
         self.xp = xp = array_module(x)
+        self.dropout, self.hidden_widths = dropout, list(sizes[1:-1])
         n, d = x.shape
         check_shapes(d, sizes, image_shape)
         if basis is not None:  # the projected images P Pᵀ x, which the CPU engine's coordinates stand for
@@ -100,15 +101,18 @@ class DeviceFullBatch:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def __call__(self, layers, shifts=None, warps=None, grads=None) -> tuple[float, float, list]:
-        """Return (loss, accuracy, gradients) for ``layers``; ``shifts``/``warps`` as ``FullBatchGradient`` takes them."""
-        loss, accuracy, grads = self.launch(layers, shifts, warps, grads)
+    def __call__(self, layers, shifts=None, warps=None, grads=None, keep_seed=None) -> tuple[float, float, list]:
+        """Return (loss, accuracy, gradients) for ``layers``; ``shifts``/``warps``/``keep_seed`` as
+        ``FullBatchGradient`` takes them."""
+        loss, accuracy, grads = self.launch(layers, shifts, warps, grads, keep_seed)
         return float(devices.to_numpy(loss)), float(devices.to_numpy(accuracy)), grads
 
-    def launch(self, layers, shifts=None, warps=None, grads=None) -> tuple:
+    def launch(self, layers, shifts=None, warps=None, grads=None, keep_seed=None) -> tuple:
         """``__call__``'s work queued on the device, without waiting for it: the loss and the accuracy
         come back as 0-d arrays of the device, so the host can draw the next update's moves meanwhile.
-        ``grads``: optional (dW, db) device arrays, one pair per layer, that receive the gradients."""
+        ``grads``: optional (dW, db) device arrays, one pair per layer, that receive the gradients.
+        ``keep_seed``: this update's dropout seed; the masks are the CPU engine's, group by group, drawn on
+        the host and copied over (one byte per hidden unit and row)."""
         xp = self.xp
         check_moves(shifts, warps, self.image_shape, len(self.groups))
         inputs = self.x
@@ -117,8 +121,14 @@ class DeviceFullBatch:
         elif shifts is not None:
             columns, weights = shift_parts(shifts, self.image_shape, np.dtype(self.x.dtype))
             inputs = self._move(xp.asarray(columns), xp.asarray(weights))
+        keep = None
+        if self.dropout and keep_seed is not None:
+            per_group = [dropout.keep_masks(keep_seed, g, rows.stop - rows.start, self.hidden_widths, self.dropout)
+                         for g, rows in enumerate(self.groups)]
+            keep = [xp.asarray(np.concatenate([masks[i] for masks in per_group])) for i in range(len(self.hidden_widths))]
         loss_sum, correct, grads = nn.loss_and_gradients(layers, inputs, self.targets, self.rows, 1.0 / self.n,
-                                                         None if grads is None else {"grads": grads})
+                                                         None if grads is None else {"grads": grads},
+                                                         keep, dropout.keep_scale(self.dropout))
         return nn.regularised(loss_sum, self.n, layers, grads, self.weight_decay), correct / self.n, grads
 
     def _move(self, columns, weights):

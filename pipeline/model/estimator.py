@@ -55,6 +55,7 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
                  learning_rate=_D.learning_rate, lr_schedule=_D.lr_schedule, warmup_iterations=_D.warmup_iterations,
                  max_iter=_D.max_iter, momentum=_D.momentum, beta_1=_D.beta_1, beta_2=_D.beta_2,
                  weight_decay=_D.weight_decay, deskew=_D.deskew, input_components=_D.input_components,
+                 dropout=_D.dropout,
                  augment_translate=_D.augment_translate,
                  augment_groups=_D.augment_groups, augment_rotate_degrees=_D.augment_rotate_degrees,
                  augment_scale=_D.augment_scale, augment_shear_degrees=_D.augment_shear_degrees,
@@ -72,6 +73,7 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         self.weight_decay = weight_decay
         self.deskew = deskew
         self.input_components = input_components
+        self.dropout = dropout
         self.augment_translate = augment_translate
         self.augment_groups = augment_groups
         self.augment_rotate_degrees = augment_rotate_degrees
@@ -135,7 +137,7 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         reduce = 0 < p.input_components < x.shape[1]
         self.input_basis_ = projection.principal_basis(x, p.input_components) if reduce else None
         engine = make_engine(choice.device, x, targets, sizes, p.weight_decay, self.image_shape_,
-                             p.augment_groups if shifting else None, self.input_basis_)
+                             p.augment_groups if shifting else None, self.input_basis_, p.dropout)
         # Every weight and bias is a view into one flat array, and so is every gradient: the optimizer
         # updates them all with a few operations (on a GPU, a few kernel launches instead of a few per array).
         flat = engine.put(nn.flatten(host_layers))
@@ -163,13 +165,14 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         try:
             with engine, engine.single_threaded_blas(), np.errstate(over="ignore", invalid="ignore"):
                 def draw() -> tuple:
-                    """One update's (shifts, warps), one per group, from the host generator."""
+                    """One update's (shifts, warps), one per group, and its dropout seed (None when off),
+                    from the host generator."""
+                    shifts = moved = None
                     if shifting and ranges.warping:
-                        return None, warps.random_warps(rng, len(engine.groups), self.image_shape_, ranges, DTYPE)
-                    if shifting:
-                        return rng.integers(-p.augment_translate, p.augment_translate + 1,
-                                            size=(len(engine.groups), 2)), None
-                    return None, None
+                        moved = warps.random_warps(rng, len(engine.groups), self.image_shape_, ranges, DTYPE)
+                    elif shifting:
+                        shifts = rng.integers(-p.augment_translate, p.augment_translate + 1, size=(len(engine.groups), 2))
+                    return shifts, moved, int(rng.integers(2 ** 63)) if p.dropout else None
 
                 def read_pending() -> None:
                     """Turn the pending updates into history records (one wait for the device)."""
@@ -195,7 +198,8 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
                 # drawn on the host while the device computes (the same draws, in the same order).
                 moves = draw()
                 for step in range(p.max_iter):
-                    loss, accuracy, _ = engine.launch(layers, *moves, grads=grads)
+                    shifts, moved, keep_seed = moves
+                    loss, accuracy, _ = engine.launch(layers, shifts, moved, grads=grads, keep_seed=keep_seed)
                     if step + 1 < p.max_iter:
                         moves = draw()
                     pending_stats[len(pending), 0] = loss

@@ -36,6 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from pipeline.core.threads import available_cores
+from pipeline.model import dropout as dropout_masks
 from pipeline.model import nn
 from pipeline.model.nn import Layers, shift_slices
 
@@ -81,7 +82,7 @@ class FullBatchGradient:
     ``n_groups``: consecutive groups of rows; each call's ``shifts`` gives one (dy, dx) per group,
     applied to that group's images (``image_shape`` says how d folds into rows, cols).
     ``workers``: threads (default: one per available core, or OMP_NUM_THREADS if lower; at most one
-    per group).
+    per group). ``dropout``: the rate of ``pipeline.model.dropout``, applied in calls given a ``keep_seed``.
     Call ``close()`` (or use ``with``) to stop the worker threads.
     """
 
@@ -89,7 +90,7 @@ class FullBatchGradient:
 
     def __init__(self, x: np.ndarray, targets: np.ndarray, sizes: list[int], weight_decay: float = 0.0,
                  image_shape: tuple[int, int] | None = None, n_groups: int = 1, workers: int | None = None,
-                 basis: np.ndarray | None = None):
+                 basis: np.ndarray | None = None, dropout: float = 0.0):
         n, d = x.shape
         check_shapes(d, sizes, image_shape)
         self.n, self.weight_decay, self.image_shape = n, weight_decay, image_shape
@@ -121,6 +122,9 @@ class FullBatchGradient:
         self.used_grad = [np.empty((used_rows, sizes[1]), dtype) for _ in range(self.workers)]
         largest = max(g.stop - g.start for g in self.groups)
         self.masks = [np.empty((largest, max(sizes[1:-1], default=0)), bool) for _ in range(self.workers)]
+        self.dropout, self.hidden_widths = dropout, list(sizes[1:-1])
+        self.keep = [[np.empty((largest, w), bool) for w in self.hidden_widths] for _ in range(self.workers)] \
+            if dropout else None
         self.row_bounds = np.linspace(0, d, self.workers + 1).astype(int)
         self.pool = ThreadPoolExecutor(self.workers, "full-batch") if self.workers > 1 else None
         self.blas = _blas_controller()
@@ -151,12 +155,12 @@ class FullBatchGradient:
         return array
 
     def launch(self, layers: Layers, shifts: np.ndarray | None = None, warps=None,
-               grads: Layers | None = None) -> tuple[float, float, Layers]:
+               grads: Layers | None = None, keep_seed: int | None = None) -> tuple[float, float, Layers]:
         """``__call__``: on the CPU an update is done when it returns (the device engine's returns at once)."""
-        return self(layers, shifts, warps, grads)
+        return self(layers, shifts, warps, grads, keep_seed)
 
     def __call__(self, layers: Layers, shifts: np.ndarray | None = None,
-                 warps=None, grads: Layers | None = None) -> tuple[float, float, Layers]:
+                 warps=None, grads: Layers | None = None, keep_seed: int | None = None) -> tuple[float, float, Layers]:
         """Return (loss, accuracy, gradients) for the current ``layers``.
 
         ``shifts``: None, or an int array of shape (n_groups, 2) holding (dy, dx) per group.
@@ -166,6 +170,7 @@ class FullBatchGradient:
         and its first-layer gradient is T @ (x.T @ delta).
         ``grads``: optional (dW, db) arrays, one pair per layer, that receive the gradients (the
         estimator's views into its flat gradient buffer); otherwise new arrays are returned.
+        ``keep_seed``: this update's dropout seed (each group draws its masks from it and its index), or None.
         """
         check_moves(shifts, warps, self.image_shape, len(self.groups))
         if warps is not None:
@@ -173,7 +178,7 @@ class FullBatchGradient:
         else:
             move_of = (lambda g: None) if shifts is None else (lambda g: (int(shifts[g][0]), int(shifts[g][1])))
         with self.single_threaded_blas():
-            self._run(self._work, layers, move_of)
+            self._run(self._work, layers, move_of, keep_seed if self.dropout else None)
             if grads is None:
                 grads = [(np.empty_like(w), np.empty_like(b)) for w, b in layers]
             # Every group's first-layer share is now in the images' frame; the sum is split by rows
@@ -204,12 +209,12 @@ class FullBatchGradient:
             for done in [self.pool.submit(task, k, *args) for k in range(self.workers)]:
                 done.result()
 
-    def _work(self, worker: int, layers: Layers, move_of) -> None:
+    def _work(self, worker: int, layers: Layers, move_of, keep_seed: int | None) -> None:
         # Overflow makes the loss inf or NaN, which the caller checks; NumPy's warnings (per thread,
         # so the caller's errstate does not reach here) would only add noise.
         with np.errstate(over="ignore", invalid="ignore"):
             for g in range(worker, len(self.groups), self.workers):
-                self._group(g, layers, move_of(g), worker)
+                self._group(g, layers, move_of(g), worker, keep_seed)
 
     def _sum_rows(self, worker: int, total) -> None:
         slots, bounds = self.grad_w[0], self.row_bounds
@@ -219,7 +224,7 @@ class FullBatchGradient:
         for g in range(1, len(slots)):
             out += slots[g, rows]
 
-    def _group(self, g: int, layers: Layers, move, worker: int) -> None:
+    def _group(self, g: int, layers: Layers, move, worker: int, keep_seed: int | None = None) -> None:
         """Forward and backward for the rows of group ``g``, on ``worker``'s scratch buffers; fills slot
         ``g`` of every gradient.
 
@@ -237,10 +242,13 @@ class FullBatchGradient:
         if self.basis is not None or self.used is not None:  # the first layer's gradient in x's columns, taken back below
             grads[0] = (self.used_grad[worker], self.grad_b[0][g])
         local, targets = self.local_targets[g]
+        keep = None if keep_seed is None else dropout_masks.keep_masks(
+            keep_seed, g, rows.stop - rows.start, self.hidden_widths, self.dropout, out=self.keep[worker])
         loss, correct, _ = nn.loss_and_gradients(
             [(first, layers[0][1]), *layers[1:]], self.x[rows], targets, local, 1.0 / self.n,
             {"acts": [a[rows] for a in self.acts], "logit_delta": self.deltas[-1][rows],
-             "deltas": [d[rows] for d in self.deltas[:-1]], "grads": grads, "mask": self.masks[worker]})
+             "deltas": [d[rows] for d in self.deltas[:-1]], "grads": grads, "mask": self.masks[worker]},
+            keep, dropout_masks.keep_scale(self.dropout))
         self.loss_sums[g], self.correct[g] = float(loss), correct
         if self.basis is not None:  # back to pixels, in the moved images' frame
             np.matmul(self.basis, self.used_grad[worker], out=self.grad_w[0][g])

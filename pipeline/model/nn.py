@@ -54,11 +54,13 @@ def forward(layers: Layers, x):
     return forward_all(layers, x)[-1]
 
 
-def forward_all(layers: Layers, x, out: list | None = None) -> list:
+def forward_all(layers: Layers, x, out: list | None = None, keep: list | None = None, keep_scale: float = 1.0) -> list:
     """Every layer's output for inputs ``x``: ReLU applied to the hidden ones, the logits last.
 
     ``out``: optional buffers, one (rows, width) array per layer, that receive the outputs (the CPU
     engine passes its group's slices of buffers allocated once); otherwise new arrays are made.
+    ``keep``: dropout's masks, one bool (rows, width) array per hidden layer (``pipeline.model.dropout``):
+    a hidden output is kept where True, times ``keep_scale``, and 0 elsewhere.
     """
     xp, h, acts = array_module(x), x, []
     for i, (w, b) in enumerate(layers):
@@ -66,6 +68,9 @@ def forward_all(layers: Layers, x, out: list | None = None) -> list:
         h += b
         if i < len(layers) - 1:
             xp.maximum(h, 0, out=h)
+            if keep is not None:
+                h *= keep[i]
+                h *= keep_scale
         acts.append(h)
     return acts
 
@@ -92,13 +97,15 @@ def softmax_cross_entropy_sums(logits, targets, rows, scale: float = 1.0, out=No
 
 
 def backward(layers: Layers, x, acts: list, delta, grads: list | None = None, deltas: list | None = None,
-             mask=None) -> Layers:
+             mask=None, keep_scale: float = 1.0) -> Layers:
     """Gradients (dW, db) of every layer from dLoss/dlogits ``delta``, the inputs ``x`` and ``forward_all``'s ``acts``.
 
     Optional buffers: ``grads`` a (dW, db) pair of arrays per layer to write into; ``deltas`` one array
     per hidden layer for dLoss/d(its output); ``mask`` a bool array at least as large as any hidden
     layer's output, scratch for the ReLU's mask. Only the layers above the first are read, so the
-    first layer's weights may be a stand-in (the CPU engine's moved copy).
+    first layer's weights may be a stand-in (the CPU engine's moved copy). ``keep_scale``: dropout's
+    scale of the kept units, when ``acts`` came from ``forward_all`` with masks: a dropped unit's output
+    is 0, so the ReLU's mask already drops its gradient, and a kept one passes it times the scale.
     """
     xp = array_module(x)
     found = [None] * len(layers)
@@ -110,22 +117,27 @@ def backward(layers: Layers, x, acts: list, delta, grads: list | None = None, de
             under = xp.matmul(delta, layers[i][0].T, out=None if deltas is None else deltas[i - 1])
             active = xp.greater(below, 0, out=None if mask is None else mask[:below.shape[0], :below.shape[1]])
             under *= active  # ReLU passes the gradient only where it was active
+            if keep_scale != 1.0:
+                under *= keep_scale
             delta = under
     return found
 
 
-def loss_and_gradients(layers: Layers, x, targets, rows, scale: float, buffers: dict | None = None) -> tuple:
+def loss_and_gradients(layers: Layers, x, targets, rows, scale: float, buffers: dict | None = None,
+                       keep: list | None = None, keep_scale: float = 1.0) -> tuple:
     """(summed cross-entropy, count of right answers, gradients of ``scale`` x that sum) of the rows ``x``.
 
     The one forward and backward pass both engines run: the CPU engine once per group of rows on its
     preallocated ``buffers`` (``acts``, ``logit_delta``, ``deltas``, ``grads``, ``mask``: see
     ``forward_all``, ``softmax_cross_entropy_sums`` and ``backward``), the device engine once over
     every row. ``layers[0]`` is the first layer as these rows see it (moved, or cut to the used columns).
+    ``keep``, ``keep_scale``: dropout's masks for these rows and its scale (``forward_all``), or None.
     """
     b = buffers or {}
-    acts = forward_all(layers, x, out=b.get("acts"))
+    acts = forward_all(layers, x, out=b.get("acts"), keep=keep, keep_scale=keep_scale)
     loss, correct, delta = softmax_cross_entropy_sums(acts[-1], targets, rows, scale, out=b.get("logit_delta"))
-    grads = backward(layers, x, acts, delta, b.get("grads"), b.get("deltas"), b.get("mask"))
+    grads = backward(layers, x, acts, delta, b.get("grads"), b.get("deltas"), b.get("mask"),
+                     keep_scale if keep is not None else 1.0)
     return loss, correct, grads
 
 
