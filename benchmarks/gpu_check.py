@@ -43,7 +43,7 @@ if str(ROOT) not in sys.path:
 from benchmarks.competition_data import load_split  # noqa: E402
 from pipeline.core.config import load_params, parse_params  # noqa: E402
 from pipeline.core.errors import PipelineError  # noqa: E402
-from pipeline.model import device_check, devices, nn, warps  # noqa: E402
+from pipeline.model import deskew, device_check, devices, nn, projection, warps  # noqa: E402
 from pipeline.model.engines import make_engine  # noqa: E402
 from pipeline.model.estimator import DTYPE, DigitNetClassifier  # noqa: E402
 from pipeline.model.model_file import save_model  # noqa: E402
@@ -70,12 +70,16 @@ def median_seconds(task, now, repeats: int) -> float:
 
 
 def phase_seconds(params, X, y, device: str, repeats: int) -> dict[str, float]:
-    """The median seconds of each phase of one update of ``params``' network over ``X``, each alone."""
+    """The median seconds of each phase of one update of ``params``' network over ``X``, each alone, on the
+    engine ``fit`` builds (the digits deskewed and projected when those levers are on)."""
     rng = np.random.default_rng(0)
     x = np.multiply(X, 1 / 255, dtype=DTYPE)
+    x = deskew.deskew(x, (28, 28)) if params.deskew else x
+    basis = projection.principal_basis(x, params.input_components) if 0 < params.input_components < x.shape[1] else None
     sizes = [x.shape[1], *params.hidden_layer_sizes, int(y.max()) + 1]
     ranges = warps.ranges_of(params)
-    engine = make_engine(device, x, y, sizes, params.weight_decay, (28, 28), params.augment_groups)
+    engine = make_engine(device, x, y, sizes, params.weight_decay, (28, 28), params.augment_groups, basis,
+                         params.dropout)
     xp, now = engine.xp, synced(engine.xp)
     flat = engine.put(nn.flatten(nn.he_init(rng, sizes, DTYPE)))
     gradient = xp.zeros_like(flat)
@@ -83,25 +87,30 @@ def phase_seconds(params, X, y, device: str, repeats: int) -> dict[str, float]:
     draw = lambda: warps.random_warps(rng, params.augment_groups, (28, 28), ranges, DTYPE)  # noqa: E731
     moves = draw()
     optimizer_step = network_optimizer(params.optimizer, flat, gradient, sizes, params.momentum, params.beta_1,
-                                       params.beta_2)
+                                       params.beta_2, run_each=engine.run_each)
     out = {"host draw of the warps": median_seconds(draw, time.perf_counter, repeats)}
     with engine, engine.single_threaded_blas():
         if device == "cpu":  # the CPU engine moves weights inside its groups: only the whole update is its own
             out["whole update (moves, layers, backward)"] = median_seconds(
-                lambda: engine.launch(layers, warps=moves, grads=grads), now, repeats)
-            inputs = x
+                lambda: engine.launch(layers, warps=moves, grads=grads, keep_seed=1), now, repeats)
+            # its products are over the columns it keeps (the projection's k coordinates, or the used pixels)
+            inputs = engine.x
+            first = rng.standard_normal((inputs.shape[1], sizes[1]), dtype=np.float32) * np.float32(0.05)
+            product_layers = [(first, layers[0][1]), *layers[1:]]
         else:
             move = lambda: engine._move(xp.asarray(moves.columns), xp.asarray(moves.weights))  # noqa: E731
             out["moves (to the device, gather)"] = median_seconds(move, now, repeats)
             inputs = move()
+            product_layers = layers
         rows, targets = xp.arange(len(x)), engine.put(y)
-        forward = median_seconds(lambda: nn.forward_all(layers, inputs), now, repeats)
-        both = median_seconds(lambda: nn.loss_and_gradients(layers, inputs, targets, rows, 1 / len(x),
-                                                            {"grads": grads}), now, repeats)
         if device != "cpu":
+            forward = median_seconds(lambda: nn.forward_all(layers, inputs), now, repeats)
+            both = median_seconds(lambda: nn.loss_and_gradients(layers, inputs, targets, rows, 1 / len(x),
+                                                                {"grads": grads}), now, repeats)
             out["forward"], out["loss and backward"] = forward, both - forward
         out["optimizer step"] = median_seconds(lambda: optimizer_step(1e-3), now, repeats)
-        out["matrix products alone"] = median_seconds(lambda: products(layers, inputs), now, repeats)
+    # with the BLAS library's own threads on the CPU (the engine's workers each run single-threaded BLAS)
+    out["matrix products alone"] = median_seconds(lambda: products(product_layers, inputs), now, repeats)
     return out
 
 
