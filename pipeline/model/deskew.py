@@ -18,12 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from pipeline.model.padded_batches import padded_batches
 from pipeline.model.warps import interpolation_parts
-
-# Rows deskewed at once, the last chunk zero-padded: memory stays at a few (rows x 4 d) arrays, and every
-# product has the same shape, so a row comes out the same, bit for bit, whatever rows share its chunk.
-CHUNK_ROWS = 512
-
 
 def slants(images: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(mean rows, mean columns, slants) of (n, rows, cols) ``images``; a blank image gets the centre and 0."""
@@ -43,17 +39,15 @@ def slants(images: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def deskew(x: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Rows of ``x`` (images of ``shape``, flattened) deskewed, in ``x``'s float dtype (float64 for integers)."""
+    """Rows of ``x`` (images of ``shape``, flattened) deskewed, in ``x``'s float dtype (float64 for integers).
+    In ``padded_batches``: memory stays at a few (batch x 4 d) arrays, and a row comes out the same, bit for
+    bit, whatever rows share its batch."""
     h, w = shape
     dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
     out = np.empty(x.shape, dtype)
     grid_r, grid_c = (g.ravel() for g in np.indices(shape, dtype=np.float64))
     centre_r, centre_c = (h - 1) / 2, (w - 1) / 2
-    chunk = np.zeros((CHUNK_ROWS, h * w))
-    for begin in range(0, len(x), CHUNK_ROWS):
-        rows = len(x[begin:begin + CHUNK_ROWS])
-        chunk[:rows] = x[begin:begin + CHUNK_ROWS]
-        chunk[rows:] = 0
+    for begin, rows, chunk in padded_batches(x, np.float64):
         mean_r, mean_c, alpha = slants(chunk.reshape(-1, h, w))
         source_r = grid_r[None, :] + (mean_r - centre_r)[:, None]
         source_c = grid_c[None, :] + alpha[:, None] * (grid_r[None, :] - centre_r) + (mean_c - centre_c)[:, None]

@@ -24,7 +24,8 @@ import contextlib
 
 import numpy as np
 
-from pipeline.model import devices, dropout, nn
+from pipeline.model import devices, nn
+from pipeline.model import dropout as dropout_masks
 from pipeline.model.devices import array_module
 from pipeline.model.full_batch import check_moves, check_shapes, row_groups
 from pipeline.model.warps import interpolation_parts
@@ -123,12 +124,12 @@ class DeviceFullBatch:
             inputs = self._move(xp.asarray(columns), xp.asarray(weights))
         keep = None
         if self.dropout and keep_seed is not None:
-            per_group = [dropout.keep_masks(keep_seed, g, rows.stop - rows.start, self.hidden_widths, self.dropout)
+            per_group = [dropout_masks.keep_masks(keep_seed, g, rows.stop - rows.start, self.hidden_widths, self.dropout)
                          for g, rows in enumerate(self.groups)]
             keep = [xp.asarray(np.concatenate([masks[i] for masks in per_group])) for i in range(len(self.hidden_widths))]
         loss_sum, correct, grads = nn.loss_and_gradients(layers, inputs, self.targets, self.rows, 1.0 / self.n,
                                                          None if grads is None else {"grads": grads},
-                                                         keep, dropout.keep_scale(self.dropout))
+                                                         keep, dropout_masks.keep_scale(self.dropout))
         return nn.regularised(loss_sum, self.n, layers, grads, self.weight_decay), correct / self.n, grads
 
     def _move(self, columns, weights):

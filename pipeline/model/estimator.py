@@ -22,6 +22,7 @@ from pipeline.core.param_rules import check_fields
 from pipeline.model import deskew, device_check, devices, nn, projection, warps
 from pipeline.model.engines import make_engine
 from pipeline.model.optim import learning_rate_at, network_optimizer
+from pipeline.model.padded_batches import padded_batches
 
 DTYPE = np.float32
 
@@ -261,7 +262,7 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
     def decision_function_logits(self, X) -> np.ndarray:
         """The output layer's logits, one column per class, as float64 NumPy.
 
-        Rows go through the network in batches of ``PREDICT_ROWS``, the last one zero-padded, so every
+        Rows go through the network in ``padded_batches``, the last one zero-padded, so every
         product has the same shape: BLAS (and cuBLAS) then sum each row's products in the same order
         wherever the row sits, and a row's answer is the same, bit for bit, alone or in any batch. On
         the CPU in float64; on a GPU that passes its self-check (``device`` auto or gpu), in float32.
@@ -302,17 +303,10 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
 
-PREDICT_ROWS = 512  # rows per prediction batch: large enough for fast products, small enough for any memory
-
-
 def _batched_logits(layers, x: np.ndarray, dtype, put) -> np.ndarray:
-    """``nn.forward`` over ``x`` in zero-padded batches of ``PREDICT_ROWS`` rows, on the device of
-    ``layers`` (``put`` moves a host batch there); float64 NumPy logits."""
+    """``nn.forward`` over ``x`` in ``padded_batches`` of ``dtype``, on the device of ``layers`` (``put``
+    moves a host batch there); float64 NumPy logits."""
     out = np.empty((len(x), layers[-1][0].shape[1]), np.float64)
-    batch = np.zeros((PREDICT_ROWS, x.shape[1]), dtype)
-    for begin in range(0, len(x), PREDICT_ROWS):
-        rows = x[begin:begin + PREDICT_ROWS]
-        batch[:len(rows)] = rows
-        batch[len(rows):] = 0
-        out[begin:begin + len(rows)] = devices.to_numpy(nn.forward(layers, put(batch)))[:len(rows)]
+    for begin, rows, batch in padded_batches(x, dtype):
+        out[begin:begin + rows] = devices.to_numpy(nn.forward(layers, put(batch)))[:rows]
     return out

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from pipeline.model.padded_batches import padded_batches
+
 CHUNK_ROWS = 4096
 
 
@@ -29,18 +31,11 @@ def principal_basis(x: np.ndarray, k: int) -> np.ndarray:
     return basis.astype(x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64)
 
 
-PROJECT_ROWS = 512  # rows per product, the last batch zero-padded: a row's projection is its own, bit for bit
-
-
 def project(x: np.ndarray, basis: np.ndarray) -> np.ndarray:
-    """``x``'s rows projected on ``basis``' span, as images again: (x P) Pᵀ, in zero-padded batches of
-    ``PROJECT_ROWS`` so that every product has the same shape whatever the number of rows."""
+    """``x``'s rows projected on ``basis``' span, as images again: (x P) Pᵀ, in ``padded_batches`` so that a
+    row's projection is its own, bit for bit, whatever the number of rows."""
     basis = basis.astype(x.dtype)
     out = np.empty(x.shape, x.dtype)
-    batch = np.zeros((PROJECT_ROWS, x.shape[1]), x.dtype)
-    for begin in range(0, len(x), PROJECT_ROWS):
-        rows = len(x[begin:begin + PROJECT_ROWS])
-        batch[:rows] = x[begin:begin + PROJECT_ROWS]
-        batch[rows:] = 0
+    for begin, rows, batch in padded_batches(x):
         out[begin:begin + rows] = ((batch @ basis) @ basis.T)[:rows]
     return out
