@@ -14,13 +14,13 @@ import hashlib
 import os
 import tempfile
 import time
-import warnings
 from pathlib import Path
 from typing import Callable
 
 from pipeline.core.env_settings import positive_number
 from pipeline.core.errors import PipelineError
 from pipeline.tuning.journal import Journal, JournalLock, say_to_stderr
+from pipeline.tuning.optuna_experimental import experimental
 
 # A trial whose worker stops beating for GRACE seconds is marked failed by the next worker that starts
 # a trial (RDB storages only; on one machine a dead worker's process is found at once). Both can be set
@@ -100,8 +100,7 @@ def open_storage(storage: str, failed_trial_callback=None, create_tables: bool =
                             f"default journal file on one machine, or postgresql://... across machines")
     for attempt in range(3):
         try:
-            with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna's words, and what we need
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            with experimental():  # heartbeats
                 return optuna.storages.RDBStorage(
                     storage, engine_kwargs={"pool_pre_ping": True, "connect_args": _connect_args(storage)},
                     heartbeat_interval=heartbeat, grace_period=grace,

@@ -20,6 +20,7 @@ from typing import Any
 from pipeline.core.errors import PipelineError
 from pipeline.tuning import workers
 from pipeline.tuning.journal import raise_for_disk
+from pipeline.tuning.optuna_experimental import experimental
 from pipeline.tuning.space import TuneSettings
 from pipeline.tuning.storage import error_reason
 
@@ -41,12 +42,7 @@ class RetryCallback:
     its dead worker's; Optuna's callback would queue a second copy, which ran the same params twice."""
 
     def __init__(self):
-        import warnings
-
-        import optuna
-
-        with warnings.catch_warnings():  # "experimental" in Optuna's words since 2.8, and what we need
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        with experimental() as optuna:
             self._optuna = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)
 
     def __call__(self, study, trial) -> None:
@@ -59,23 +55,13 @@ class RetryCallback:
 
 def retried_trial_number(trial) -> int | None:
     """The trial that ``trial`` runs again (the first of the series), or None."""
-    import warnings
-
-    import optuna
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+    with experimental() as optuna:
         return optuna.storages.RetryHeartbeatStaleTrialCallback.retried_trial_number(trial)
 
 
 def _retry_history(trial) -> list[int]:
     """The trials that ``trial`` runs again (Optuna's ``retry_history``), [] for a first run."""
-    import warnings
-
-    import optuna
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+    with experimental() as optuna:
         return optuna.storages.RetryHeartbeatStaleTrialCallback.retry_history(trial)
 
 
@@ -184,13 +170,9 @@ def reap_dead_workers(study, storage) -> list[int]:
     """Fail (and queue again) the running trials whose worker, a process of this host, is gone; with a
     database storage, also those whose heartbeat is stale (another machine's; the storage's
     ``RetryCallback`` queues them again)."""
-    import warnings
-
-    import optuna
     from optuna.trial import TrialState
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+    with experimental() as optuna:
         optuna.storages.fail_stale_trials(study)  # Optuna does this too, but only as each trial starts
     reaped = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
