@@ -92,6 +92,13 @@ class DeviceFullBatch:
         for task in tasks:
             task()
 
+    @staticmethod
+    def in_background(task):
+        """``task()`` at once, on the host, while the device computes the update just launched; returns a
+        function that gives its result (the CPU engine's runs on a worker thread)."""
+        result = task()
+        return lambda: result
+
     def put(self, array):
         """A host array copied to the device, once (the data and the weights stay there for the whole fit)."""
         return self.xp.asarray(array)

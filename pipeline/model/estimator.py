@@ -195,18 +195,21 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
                             callback(record)
                     pending.clear()
 
-                # The device engine queues an update and returns at once; the next update's moves are
-                # drawn on the host while the device computes (the same draws, in the same order).
+                # The next update's moves are drawn while this one finishes (the same draws, in the same
+                # order): the device engine queues an update and returns at once, so they are drawn on the
+                # host while the device computes; the CPU engine draws them on a worker thread beside the
+                # optimizer's step.
                 moves = draw()
                 for step in range(p.max_iter):
                     shifts, moved, keep_seed = moves
                     loss, accuracy, _ = engine.launch(layers, shifts, moved, grads=grads, keep_seed=keep_seed)
-                    if step + 1 < p.max_iter:
-                        moves = draw()
+                    upcoming = engine.in_background(draw) if step + 1 < p.max_iter else None
                     pending_stats[len(pending), 0] = loss
                     pending_stats[len(pending), 1] = accuracy
                     lr = learning_rate_at(step, p.learning_rate, p.max_iter, p.lr_schedule, p.warmup_iterations)
                     optimizer_step(lr)
+                    if upcoming is not None:
+                        moves = upcoming()
                     validated = validation is not None and ((step + 1) % p.eval_every == 0 or step + 1 == p.max_iter)
                     if validated:
                         x_val, val_targets, val_rows = validation

@@ -201,6 +201,16 @@ class FullBatchGradient:
             for done in [self.pool.submit(task) for task in tasks]:
                 done.result()
 
+    def in_background(self, task):
+        """Start ``task()`` on a worker thread, beside what the caller does next, and return a function that
+        waits for its result (re-raising its failure). The optimizer's per-matrix steps that follow leave a
+        worker idle while another finishes the largest matrix, so the next update's draw costs no time
+        there. With one worker, ``task`` runs here, at once."""
+        if self.pool is None:
+            result = task()
+            return lambda: result
+        return self.pool.submit(task).result
+
     def _run(self, task, *args) -> None:
         """``task(worker, *args)`` on every worker thread (here when there is one), re-raising a failure."""
         if self.pool is None:

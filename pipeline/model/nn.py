@@ -84,8 +84,11 @@ def softmax_cross_entropy_sums(logits, targets, rows, scale: float = 1.0, out=No
     ``scale`` is 1/n for a mean over n rows, of which these may be a group.
     """
     xp = array_module(logits)
-    correct = xp.count_nonzero(logits.argmax(axis=1) == targets)
-    logits -= logits.max(axis=1, keepdims=True)
+    best = logits.argmax(axis=1)
+    correct = xp.count_nonzero(best == targets)
+    # Each row's largest logit, read at its argmax: the same value as max(axis=1), and on the CPU a tenth
+    # of the time (NumPy's reduction over a row of 10 is scalar code).
+    logits -= logits[rows, best][:, None]
     delta = xp.exp(logits, out=out)
     sums = delta.sum(axis=1, keepdims=True)
     loss = xp.sum(xp.log(sums[:, 0].astype(xp.float64))) - xp.sum(logits[rows, targets], dtype=xp.float64)

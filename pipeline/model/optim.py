@@ -106,11 +106,14 @@ def network_optimizer(kind: str, flat, flat_grad, sizes: list[int], momentum: fl
     """``step(lr)`` for a network whose weights and gradients are ``nn.flat_views`` of ``flat`` and
     ``flat_grad``: ``kind`` steps the whole flat array with a few operations; with ``muon``, Muon first steps
     the hidden weight matrices and zeroes their gradients, so Adam moves only the rest (every bias and the
-    output layer)."""
+    output layer). Adam then steps the flat array from the first bias on: the first weight matrix, the
+    largest, is Muon's alone, and the others' zero gradients leave them where Muon put them."""
     layers, grads = nn.flat_views(flat, sizes), nn.flat_views(flat_grad, sizes)
     hidden = [(w, g) for (w, _), (g, _) in zip(layers[:-1], grads[:-1])]
-    optimizer = Optimizer(kind, [flat], momentum, beta_1, beta_2, matrices=hidden, run_each=run_each)
-    return lambda lr: optimizer.step([flat], [flat_grad], lr)
+    rest = slice(layers[0][0].size if kind == "muon" and hidden else 0, None)
+    params, gradients = [flat[rest]], [flat_grad[rest]]
+    optimizer = Optimizer(kind, params, momentum, beta_1, beta_2, matrices=hidden, run_each=run_each)
+    return lambda lr: optimizer.step(params, gradients, lr)
 
 
 NEWTON_SCHULZ = (3.4445, -4.7750, 2.0315)  # Jordan et al.'s quintic: singular values to about 1 in 5 steps
