@@ -135,19 +135,23 @@ def test_engine_refuses_mismatched_shapes():
 
 @pytest.mark.parametrize("workers", [2, 3, 5])
 @pytest.mark.parametrize("move", ["shifts", "warps"])
-def test_result_does_not_depend_on_the_number_of_workers(workers, move):
-    """Bit for bit: every group's arithmetic and the order of the sums are fixed."""
+@pytest.mark.parametrize("components", [0, 5])
+def test_result_does_not_depend_on_the_number_of_workers(workers, move, components):
+    """Bit for bit: every group's arithmetic and the order of the sums are fixed (with a basis, the
+    first layer's gradient is one product of the moved bases, cut by rows among the workers)."""
     from pipeline.model import warps
+    from pipeline.model.projection import principal_basis
 
     sizes = [16, 9, 7, 4]
     x, targets, layers = small_problem(sizes, n=41, seed=7)
     x, layers = x.astype(np.float32), [(w.astype(np.float32), b.astype(np.float32)) for w, b in layers]
+    basis = principal_basis(x, components).astype(np.float32) if components else None
     rng = np.random.default_rng(0)
     moves = ({"shifts": rng.integers(-1, 2, size=(6, 2))} if move == "shifts" else
              {"warps": warps.random_warps(rng, 6, (4, 4), warps.WarpRanges(1.0, 20, 0.2, 10, 1.0, 2.0), np.float32)})
-    with FullBatchGradient(x, targets, sizes, 0.01, (4, 4), n_groups=6, workers=1) as one:
+    with FullBatchGradient(x, targets, sizes, 0.01, (4, 4), n_groups=6, workers=1, basis=basis) as one:
         expected = one(layers, **moves)
-    with FullBatchGradient(x, targets, sizes, 0.01, (4, 4), n_groups=6, workers=workers) as many:
+    with FullBatchGradient(x, targets, sizes, 0.01, (4, 4), n_groups=6, workers=workers, basis=basis) as many:
         assert many.workers == min(workers, 6)
         got = many(layers, **moves)
     assert got[:2] == expected[:2]

@@ -28,26 +28,33 @@ def test_the_basis_spans_the_top_right_singular_vectors():
         principal_basis(x, 31)
 
 
-@pytest.mark.parametrize("move", ["none", "warp"])
+@pytest.mark.parametrize("move", ["none", "warp", "shift"])
 def test_projected_training_is_the_loss_of_the_projected_then_warped_images(move):
+    # 9 components, more than the 6 hidden units: the engine's scratch for a shifted basis must hold them
     shape, sizes, n_groups = (5, 6), [30, 6, 3], 3
     x, targets, layers = small_problem(sizes, n=12, seed=6)
     basis = principal_basis(x, 9)
     rng = np.random.default_rng(1)
     batch = warps.random_warps(rng, n_groups, shape, warps.WarpRanges(1.0, 20, 0.2, 10, 1.0, 2.0)) if move == "warp" else None
+    shifts = np.array([[1, -2], [0, 1], [-1, 0]]) if move == "shift" else None
     engine = FullBatchGradient(x, targets, sizes, 0.01, image_shape=shape, n_groups=n_groups, workers=2, basis=basis)
     assert engine.x.shape == (12, 9)
-    projected = x @ basis @ basis.T  # by hand: project every image, then warp each group's densely
-    seen = projected if batch is None else np.concatenate(
-        [projected[group] @ batch[g].toarray().T for g, group in enumerate(engine.groups)])
-    loss, _, grads = engine(layers, warps=batch)
+    projected = x @ basis @ basis.T  # by hand: project every image, then move each group's densely
+    if batch is not None:
+        seen = np.concatenate([projected[group] @ batch[g].toarray().T for g, group in enumerate(engine.groups)])
+    elif shifts is not None:
+        seen = np.concatenate([nn.shift_images(projected[group], *shifts[g], shape)
+                               for g, group in enumerate(engine.groups)])
+    else:
+        seen = projected
+    loss, _, grads = engine(layers, shifts=shifts, warps=batch)
     f = lambda: reference_loss(layers, seen, targets, 0.01)  # noqa: E731
     assert loss == pytest.approx(f(), rel=1e-12)
     for (w, b), (grad_w, grad_b) in zip(layers, grads):
         np.testing.assert_allclose(grad_w, numeric_gradient(f, w), rtol=1e-5, atol=1e-8)
         np.testing.assert_allclose(grad_b, numeric_gradient(f, b), rtol=1e-5, atol=1e-8)
     device = DeviceFullBatch(x, targets, sizes, 0.01, image_shape=shape, n_groups=n_groups, basis=basis)
-    d_loss, _, d_grads = device(layers, warps=batch)
+    d_loss, _, d_grads = device(layers, shifts=shifts, warps=batch)
     assert d_loss == pytest.approx(loss, rel=1e-10)
     for (gw, gb), (dw, db) in zip(grads, d_grads):
         np.testing.assert_allclose(dw, gw, rtol=1e-8, atol=1e-12)

@@ -23,9 +23,12 @@ shift or warp carries weight into and out of those pixels.
 
 With a ``basis`` P (d x k, orthonormal columns: the leading principal directions of the training images),
 the same idea goes further: each image is kept as its k coordinates z = Pᵀ x, so the group's first layer
-is z @ (Pᵀ Tᵀ W) and its weight gradient P (zᵀ delta), moved back by T. The network then sees the
-projected image P Pᵀ x, warped: the first layer's two products shrink from d to k columns, for two
-(k x d) @ (d x width) products per group. The estimator projects its validation and test rows the same way.
+is z @ ((T P)ᵀ W) and its weight gradient (T P)(zᵀ delta). The network then sees the projected image
+P Pᵀ x, warped: the first layer's two products shrink from d to k columns. The move is applied to the
+basis once per group (T P: d x k, half the width of the weights) instead of to the weights and back to
+their gradient, and the groups' gradients (T_g P) G_g are summed by one product of the groups' moved
+bases side by side, [T_1 P ... T_m P] (d x mk), with their k x width shares stacked. The estimator
+projects its validation and test rows the same way.
 """
 
 from __future__ import annotations
@@ -111,12 +114,18 @@ class FullBatchGradient:
         self.deltas = [np.empty((n, width), dtype) for width in sizes[1:]]
         # Each group's share of each gradient, and of the loss and the count of right answers.
         n_g = len(self.groups)
-        self.grad_w = [np.empty((n_g, a, b), dtype) for a, b in zip(sizes[:-1], sizes[1:])]
+        # With a basis, each group's first-layer share stays in the coordinates of its moved basis T_g P
+        # (d x k, laid side by side).
+        k = None if self.basis is None else self.basis.shape[1]
+        self.grad_w = [np.empty((n_g, k if i == 0 and k else a, b), dtype)
+                       for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:]))]
+        self.moved_bases = None if k is None else np.empty((d, n_g, k), dtype)
         self.grad_b = [np.empty((n_g, b), dtype) for b in sizes[1:]]
         self.loss_sums = np.empty(n_g, np.float64)
         self.correct = np.empty(n_g, np.int64)
-        # Per-worker scratch: the moved first-layer weights (and their gradient moved back), and the ReLU masks of the largest group.
-        self.shifted_w = [np.empty((d, sizes[1]), dtype) for _ in range(self.workers)]
+        # Per-worker scratch: the moved first-layer weights (and their gradient moved back) or the shifted
+        # basis, and the ReLU masks of the largest group.
+        self.shifted_w = [np.empty((d, k or sizes[1]), dtype) for _ in range(self.workers)]
         used_rows = self.x.shape[1]  # the first layer's rows the products see
         self.used_w = [np.empty((used_rows, sizes[1]), dtype) for _ in range(self.workers)]
         self.used_grad = [np.empty((used_rows, sizes[1]), dtype) for _ in range(self.workers)]
@@ -181,9 +190,10 @@ class FullBatchGradient:
             self._run(self._work, layers, move_of, keep_seed if self.dropout else None)
             if grads is None:
                 grads = [(np.empty_like(w), np.empty_like(b)) for w, b in layers]
-            # Every group's first-layer share is now in the images' frame; the sum is split by rows
-            # among the workers, each row summed in group order, so no result depends on the workers.
-            self._run(self._sum_rows, grads[0][0])
+            # Every group's first-layer share is now in the images' frame (or in coordinates of its moved
+            # basis); the sum is split by rows among the workers, each row summed in group order, so no
+            # result depends on the workers.
+            self._run(self._sum_rows if self.basis is None else self._sum_moved_bases, grads[0][0])
         for i, (grad_w, grad_b) in enumerate(grads):
             if i > 0:
                 np.sum(self.grad_w[i], axis=0, out=grad_w)
@@ -234,6 +244,13 @@ class FullBatchGradient:
         for g in range(1, len(slots)):
             out += slots[g, rows]
 
+    def _sum_moved_bases(self, worker: int, total) -> None:
+        """Rows of the first layer's gradient, sum over groups g of (T_g P) G_g: one product of the moved
+        bases side by side with the groups' coordinate shares stacked."""
+        bounds, (d, n_g, k) = self.row_bounds, self.moved_bases.shape
+        rows = slice(bounds[worker], bounds[worker + 1])
+        np.matmul(self.moved_bases.reshape(d, n_g * k)[rows], self.grad_w[0].reshape(n_g * k, -1), out=total[rows])
+
     def _group(self, g: int, layers: Layers, move, worker: int, keep_seed: int | None = None) -> None:
         """Forward and backward for the rows of group ``g``, on ``worker``'s scratch buffers; fills slot
         ``g`` of every gradient.
@@ -243,13 +260,15 @@ class FullBatchGradient:
         (moved, and cut to the used columns) and where every result is written.
         """
         rows, scratch = self.groups[g], self.shifted_w[worker]
-        first = layers[0][0] if move is None else self._moved_weights(layers[0][0], move, scratch)
-        if self.basis is not None:
-            first = np.matmul(self.basis.T, first, out=self.used_w[worker])
-        elif self.used is not None:
+        if self.basis is not None:  # T P: the basis as the moved images see it; the first layer (T P)ᵀ W
+            moved_basis = self._moved_basis(move, self.moved_bases[:, g], scratch)
+            first = np.matmul(moved_basis.T, layers[0][0], out=self.used_w[worker])
+        else:
+            first = layers[0][0] if move is None else self._moved_weights(layers[0][0], move, scratch)
+        if self.used is not None:
             first = np.take(first, self.used, axis=0, out=self.used_w[worker])
         grads = [(self.grad_w[i][g], self.grad_b[i][g]) for i in range(len(layers))]
-        if self.basis is not None or self.used is not None:  # the first layer's gradient in x's columns, taken back below
+        if self.used is not None:  # the first layer's gradient in x's columns, taken back below
             grads[0] = (self.used_grad[worker], self.grad_b[0][g])
         local, targets = self.local_targets[g]
         keep = None if keep_seed is None else dropout_masks.keep_masks(
@@ -260,13 +279,29 @@ class FullBatchGradient:
              "deltas": [d[rows] for d in self.deltas[:-1]], "grads": grads, "mask": self.masks[worker]},
             keep, dropout_masks.keep_scale(self.dropout))
         self.loss_sums[g], self.correct[g] = float(loss), correct
-        if self.basis is not None:  # back to pixels, in the moved images' frame
-            np.matmul(self.basis, self.used_grad[worker], out=self.grad_w[0][g])
-        elif self.used is not None:  # in the moved images' frame, zero on the unused pixels
+        if self.basis is not None:  # the share stays in the moved basis' coordinates: summed by _sum_moved_bases
+            return
+        if self.used is not None:  # in the moved images' frame, zero on the unused pixels
             self.grad_w[0][g].fill(0)
             self.grad_w[0][g][self.used] = self.used_grad[worker]
         if move is not None:
             self._move_back(self.grad_w[0][g], move, scratch)
+
+    def _moved_basis(self, move, out: np.ndarray, scratch: np.ndarray) -> np.ndarray:
+        """T P, the basis moved as ``move`` moves the images (move(x) @ W == x @ T.T @ W), written into ``out``."""
+        if move is None:
+            np.copyto(out, self.basis)
+        elif not isinstance(move, tuple):  # a warp matrix T
+            np.copyto(out, move @ self.basis)
+        else:  # a shift moves the basis' columns as images, back the way _move_back takes a gradient
+            k = out.shape[1]
+            grid = scratch.reshape(self.image_shape + (k,))
+            grid.fill(0)
+            rows, cols = self.image_shape
+            (dst_r, src_r), (dst_c, src_c) = shift_slices(move[0], rows), shift_slices(move[1], cols)
+            grid[src_r, src_c] = self.basis.reshape(rows, cols, k)[dst_r, dst_c]
+            np.copyto(out, grid.reshape(-1, k))
+        return out
 
     def _moved_weights(self, w: np.ndarray, move, out: np.ndarray) -> np.ndarray:
         """``w`` as seen by moved images: x @ result == move(x) @ w, written into ``out``."""
