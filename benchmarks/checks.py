@@ -60,36 +60,33 @@ def update_products(sizes: list[int], n: int, rng: np.random.Generator, params=N
     return products
 
 
-def iteration_ratio(data, repeats: int) -> dict:
+def iteration_ratio(data, repeats: int, params=None) -> dict:
     """Median time of one training iteration over the median time of that update's matrix products alone.
 
-    The iterations are the estimator's own (``fit`` with the train stage's parameters, augmentation
-    included), timed between its callbacks; in each callback the update's products (``update_products``:
-    for the default one hidden layer, ``x @ W0`` and ``x.T @ delta0`` are nearly all of it) are timed
-    alone, so both are measured side by side, interleaved, in one process. The first of each is a
-    warm-up and is dropped. The same products over only the pixel columns some training row uses (what
-    the engine multiplies) give a second, stricter ratio, ``ratio_used_columns``.
+    The iterations are the estimator's own (``fit`` with the train stage's parameters, or ``params``,
+    augmentation included), timed between its callbacks; in each callback the update's products
+    (``update_products``) are timed alone, so both are measured side by side, interleaved, in one process.
+    The first of each is a warm-up and is dropped. Without ``input_components``, the same products over
+    only the pixel columns some training row uses (what the engine multiplies) give a second, stricter
+    ratio, ``ratio_used_columns``; with it, the first layer multiplies the k coordinates, and there is none.
     """
-    params = load_params(ROOT / "params.yaml").train
+    params = params or load_params(ROOT / "params.yaml").train
     model = build_model(params).set_params(max_iter=repeats + 1)
     rng = np.random.default_rng(0)
     x = scaled(data.X_train)
     sizes = [x.shape[1], *params.hidden_layer_sizes, len(np.unique(data.y_train))]
     if params.input_components:  # the first layer multiplies k coordinates per image, not pixels
         sizes[0] = params.input_components
-    timed = update_products(sizes, len(x), rng, params)
+    timings = {"products": update_products(sizes, len(x), rng, params)}
     if not params.input_components:
-        np.copyto(timed[0][0], x)  # the first layer multiplies the real (sparse-looking) digits
-    # The engine drops the pixel columns that are blank in every training row before it multiplies,
-    # so the products it really computes are narrower: timed too, so the ratio can be read both ways.
-    used = np.flatnonzero(np.any(x != 0, axis=0))
-    timed_used = update_products([len(used) if not params.input_components else sizes[0], *sizes[1:]], len(x), rng,
-                                 params)
-    if not params.input_components:
-        np.copyto(timed_used[0][0], x[:, used])
-    iterations, products, products_used = [], [], []
-    last = [None]
-
+        np.copyto(timings["products"][0][0], x)  # the first layer multiplies the real (sparse-looking) digits
+        # The engine drops the pixel columns that are blank in every training row before it multiplies,
+        # so the products it really computes are narrower: timed too, so the ratio can be read both ways.
+        used = np.flatnonzero(np.any(x != 0, axis=0))
+        timings["products_used_columns"] = update_products([len(used), *sizes[1:]], len(x), rng, params)
+        np.copyto(timings["products_used_columns"][0][0], x[:, used])
+    samples = {key: [] for key in timings}
+    iterations, last = [], [None]
     blas_threads = default_blas_threads()
 
     def callback(record: dict) -> None:
@@ -98,11 +95,11 @@ def iteration_ratio(data, repeats: int) -> dict:
             iterations.append(now - last[0])
         # fit runs its loop with single-threaded BLAS; the products get the library's own threads.
         with threadpool_limits(limits=blas_threads, user_api="blas"):
-            for triples, samples in ((timed, products), (timed_used, products_used)):
+            for key, triples in timings.items():
                 start = time.perf_counter()
                 for a, b, out in triples:
                     np.matmul(a, b, out=out)
-                samples.append(time.perf_counter() - start)
+                samples[key].append(time.perf_counter() - start)
         # OpenBLAS's helper threads spin for a while after a threaded call; let them park so that
         # they do not take the cores from the next iteration (an artefact of interleaving, not of
         # training, whose loop makes no threaded call). Not counted in either timing.
@@ -110,14 +107,16 @@ def iteration_ratio(data, repeats: int) -> dict:
         last[0] = time.perf_counter()
 
     model.fit(data.X_train, data.y_train, callback=callback)
-    products, products_used = products[1:], products_used[1:]
-    iteration_s, products_s = statistics.median(iterations), statistics.median(products)
-    used_s = statistics.median(products_used)
-    return {"ratio": iteration_s / products_s, "iteration_seconds": iteration_s, "products_seconds": products_s,
-            "ratio_used_columns": iteration_s / used_s, "products_used_columns_seconds": used_s,
-            "used_columns": len(used), "repeats": len(iterations), "iteration_samples": iterations,
-            "product_samples": products, "product_used_columns_samples": products_used,
-            "shape": {"x": list(x.shape), "sizes": sizes}}
+    samples = {key: values[1:] for key, values in samples.items()}
+    iteration_s, products_s = statistics.median(iterations), statistics.median(samples["products"])
+    result = {"ratio": iteration_s / products_s, "iteration_seconds": iteration_s, "products_seconds": products_s,
+              "repeats": len(iterations), "iteration_samples": iterations, "product_samples": samples["products"],
+              "shape": {"x": list(x.shape), "sizes": sizes}}
+    if "products_used_columns" in samples:
+        used_s = statistics.median(samples["products_used_columns"])
+        result.update(ratio_used_columns=iteration_s / used_s, products_used_columns_seconds=used_s,
+                      used_columns=len(used), product_used_columns_samples=samples["products_used_columns"])
+    return result
 
 
 def train_stage() -> dict:

@@ -192,3 +192,34 @@ def test_warped_training_is_reproducible_and_differs_from_shifts(tmp_path):
     assert a == b
     # the weights, not only the saved params, differ: the warps really were trained on
     assert not np.array_equal(warped.layers_[0][0], shifted.layers_[0][0])
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_each_update_trains_on_its_own_draw_in_the_generators_order(monkeypatch, threads):
+    """The next update's warps are drawn while the current one finishes (on the CPU engine, on a worker
+    thread beside the optimizer's step): each update must still get its own, in the order the seed gives."""
+    from pipeline.model import warps
+    from pipeline.model.full_batch import FullBatchGradient
+
+    monkeypatch.setenv("OMP_NUM_THREADS", threads)  # one worker: drawn at once; two: on the pool
+    seen, launch = [], FullBatchGradient.launch
+
+    def spy(self, layers, shifts=None, warps=None, grads=None, keep_seed=None):
+        seen.append((self.workers, warps.weights.copy()))
+        return launch(self, layers, shifts, warps, grads, keep_seed)
+
+    monkeypatch.setattr(FullBatchGradient, "launch", spy)
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, size=(400, 784)).astype(np.uint8)
+    y = np.arange(400) % 4
+    model = DigitNetClassifier(hidden_layer_sizes=(16,), max_iter=4, augment_groups=3, augment_rotate_degrees=10,
+                               input_components=0, deskew=False, random_state=5)
+    model.fit(x, y)
+    # the generator's draws by hand: the row order, the initial weights, then one batch of warps per update
+    by_hand = np.random.default_rng(5)
+    by_hand.permutation(len(x))
+    nn.he_init(by_hand, [784, 16, 4], np.float32)
+    ranges = warps.ranges_of(model.checked_params())
+    expected = [warps.random_warps(by_hand, 3, (28, 28), ranges, np.float32).weights for _ in range(4)]
+    assert [workers for workers, _ in seen] == [int(threads)] * 4
+    assert len(seen) == 4 and all(np.array_equal(got, want) for (_, got), want in zip(seen, expected))

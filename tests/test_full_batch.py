@@ -232,3 +232,21 @@ def test_blank_input_columns_are_left_out_of_the_products_with_the_same_gradient
     for (w, b), (grad_w, grad_b) in zip(layers, grads):
         np.testing.assert_allclose(grad_w, numeric_gradient(f, w), rtol=1e-5, atol=1e-8)
         np.testing.assert_allclose(grad_b, numeric_gradient(f, b), rtol=1e-5, atol=1e-8)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_in_background_gives_the_tasks_result_and_its_failure(workers):
+    import threading
+
+    sizes = [4, 3, 2]
+    x, targets, _ = small_problem(sizes, n=8)
+    with FullBatchGradient(x, targets, sizes, n_groups=2, workers=workers) as engine:
+        wait = engine.in_background(lambda: threading.current_thread().name)
+        where = wait()
+        assert where.startswith("full-batch") if workers == 2 else where == threading.current_thread().name
+
+        def broken():
+            raise RuntimeError("the draw failed")
+
+        with pytest.raises(RuntimeError, match="the draw failed"):
+            engine.in_background(broken)()
