@@ -171,9 +171,13 @@ def test_the_ratio_check_times_the_products_at_both_widths_and_the_table_shows_b
     params = dataclasses.replace(load_params(ROOT / "params.yaml").train, input_components=components)
     r = iteration_ratio(data, repeats=2, params=params)
     assert r["ratio"] == pytest.approx(r["iteration_seconds"] / r["products_seconds"])
-    assert len(r["product_samples"]) == r["repeats"] == 2
+    assert r["ratio_after_rest"] == pytest.approx(r["iteration_after_rest_seconds"] / r["products_seconds"])
+    # two cycles of: the rest, an iteration timed cold, one timed warm, the products (the first products dropped)
+    assert len(r["product_samples"]) == len(r["iteration_after_rest_samples"]) == r["repeats"] == 2
+    assert r["iteration_seconds"] == pytest.approx(np.median(r["iteration_samples"]))
     row = check_rows({"ratio": {**r, "kernels": {}}}, {"train_rows": 300})[0]
     assert f"{r['ratio']:.2f} (" in row[1] and row[2] == f"≤ {TARGETS['ratio']:.2f}"
+    assert f"after a 0.5 s rest: {r['ratio_after_rest']:.2f} (" in row[1]
     if components:
         assert r["shape"]["sizes"][0] == components and "ratio_used_columns" not in r
         assert "against" not in row[1]
