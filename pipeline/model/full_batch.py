@@ -288,19 +288,11 @@ class FullBatchGradient:
             self._move_back(self.grad_w[0][g], move, scratch)
 
     def _moved_basis(self, move, out: np.ndarray, scratch: np.ndarray) -> np.ndarray:
-        """T P, the basis moved as ``move`` moves the images (move(x) @ W == x @ T.T @ W), written into ``out``."""
-        if move is None:
-            np.copyto(out, self.basis)
-        elif not isinstance(move, tuple):  # a warp matrix T
-            np.copyto(out, move @ self.basis)
-        else:  # a shift moves the basis' columns as images, back the way _move_back takes a gradient
-            k = out.shape[1]
-            grid = scratch.reshape(self.image_shape + (k,))
-            grid.fill(0)
-            rows, cols = self.image_shape
-            (dst_r, src_r), (dst_c, src_c) = shift_slices(move[0], rows), shift_slices(move[1], cols)
-            grid[src_r, src_c] = self.basis.reshape(rows, cols, k)[dst_r, dst_c]
-            np.copyto(out, grid.reshape(-1, k))
+        """T P, the basis as the moved images see it (the group's first layer is z @ (T P)ᵀ W), written into
+        ``out``: each column of P taken by T, as ``_move_back`` takes a gradient back to the images' frame."""
+        np.copyto(out, self.basis)
+        if move is not None:
+            self._move_back(out, move, scratch)
         return out
 
     def _moved_weights(self, w: np.ndarray, move, out: np.ndarray) -> np.ndarray:
