@@ -12,7 +12,8 @@ and prints, in this order, so that one call says where the time goes:
 - each timed fit's seconds and seconds per update (validation scoring every ``eval_every`` included);
 - the median seconds of each phase of an update, measured alone with the device synced around it:
   the host's draw of the warps, the moves (copy to the device and gather), forward, loss and backward,
-  the optimizer step; and one update's matrix products alone, with the update's ratio to them;
+  the optimizer step; and the layers' matrix products alone, with the update's ratio to them (the
+  projection's and Newton-Schulz's products are inside the other phases: ``bench.py --checks ratio`` counts them);
 - whether the model files are byte-identical: the runs of this process, and one run in a second process;
 - test accuracy with the submission's views (``predict.tta_shift``) and with one, and the seconds to score.
 
@@ -191,7 +192,8 @@ def main(argv=None) -> int:
     for name, seconds in phases.items():
         print(f"  phase: {name}: {seconds * 1e3:.2f} ms (median of {args.repeats})")
     print(f"one update's phases add up to {update * 1e3:.2f} ms, {update / phases['matrix products alone']:.2f}x its "
-          f"matrix products alone", flush=True)
+          f"layers' matrix products alone (the projection's and Muon's products are inside the other phases; "
+          f"benchmarks/bench.py --checks ratio times them all)", flush=True)
     child = subprocess.run([sys.executable, __file__, *(argv if argv is not None else sys.argv[1:]), "--child"],
                            capture_output=True, text=True)
     other = child.stdout.strip().splitlines()[-1] if child.returncode == 0 and child.stdout.strip() else None
