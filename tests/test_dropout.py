@@ -10,7 +10,7 @@ from pipeline.model import dropout, warps
 from pipeline.model.device_batch import DeviceFullBatch
 from pipeline.model.estimator import DigitNetClassifier
 from pipeline.model.full_batch import FullBatchGradient
-from test_full_batch import numeric_gradient, small_problem
+from test_full_batch import assert_finite_differences, assert_same_gradients, small_problem
 
 
 def test_a_unit_is_dropped_at_the_rate_in_steps_of_1_256_and_kept_ones_are_scaled_to_keep_the_mean():
@@ -61,15 +61,11 @@ def test_both_engines_give_the_gradients_of_the_network_with_the_seeds_masks(siz
     f = lambda: dropped_loss(layers, seen, targets, keep, dropout.keep_scale(rate))  # noqa: E731
     loss, _, grads = engine(layers, warps=batch, keep_seed=seed)
     assert loss == pytest.approx(f(), rel=1e-12)
-    for (w, b), (grad_w, grad_b) in zip(layers, grads):
-        np.testing.assert_allclose(grad_w, numeric_gradient(f, w), rtol=1e-5, atol=1e-8)
-        np.testing.assert_allclose(grad_b, numeric_gradient(f, b), rtol=1e-5, atol=1e-8)
+    assert_finite_differences(f, layers, grads)
     device = DeviceFullBatch(x, targets, sizes, 0.0, image_shape=shape, n_groups=n_groups, dropout=rate)
     d_loss, _, d_grads = device(layers, warps=batch, keep_seed=seed)
     assert d_loss == pytest.approx(loss, rel=1e-10)
-    for (gw, gb), (dw, db) in zip(grads, d_grads):
-        np.testing.assert_allclose(dw, gw, rtol=1e-8, atol=1e-12)
-        np.testing.assert_allclose(db, gb, rtol=1e-8, atol=1e-12)
+    assert_same_gradients(d_grads, grads)
     one_worker = FullBatchGradient(x, targets, sizes, 0.0, image_shape=shape, n_groups=n_groups, workers=1, dropout=rate)
     assert one_worker(layers, warps=batch, keep_seed=seed)[0] == loss  # the masks do not depend on the threads
     no_seed, _, _ = engine(layers, warps=batch)  # without a seed nothing is dropped (as when the rate is 0)

@@ -47,6 +47,20 @@ def numeric_gradient(f, array: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     return grad
 
 
+def assert_finite_differences(f, layers, grads) -> None:
+    """Every (dW, db) of ``grads`` against central differences of the loss ``f()`` in ``layers``' numbers."""
+    for (w, b), (grad_w, grad_b) in zip(layers, grads):
+        np.testing.assert_allclose(grad_w, numeric_gradient(f, w), rtol=1e-5, atol=1e-8)
+        np.testing.assert_allclose(grad_b, numeric_gradient(f, b), rtol=1e-5, atol=1e-8)
+
+
+def assert_same_gradients(got, expected) -> None:
+    """Two engines' (dW, db) pairs, equal to float64 rounding."""
+    for (gw, gb), (ew, eb) in zip(got, expected):
+        np.testing.assert_allclose(gw, ew, rtol=1e-8, atol=1e-12)
+        np.testing.assert_allclose(gb, eb, rtol=1e-8, atol=1e-12)
+
+
 def small_problem(sizes, n=13, seed=0):
     rng = np.random.default_rng(seed)
     # Inputs away from ReLU kinks are not needed: FD steps of 1e-6 rarely cross one, and the
@@ -64,10 +78,7 @@ def test_gradients_match_finite_differences(sizes, weight_decay):
     loss, accuracy, grads = engine(layers)
     assert loss == pytest.approx(reference_loss(layers, x, targets, weight_decay), rel=1e-12)
     assert accuracy == np.mean(nn.forward(layers, x).argmax(axis=1) == targets)
-    for (w, b), (grad_w, grad_b) in zip(layers, grads):
-        f = lambda: reference_loss(layers, x, targets, weight_decay)  # noqa: E731
-        np.testing.assert_allclose(grad_w, numeric_gradient(f, w), rtol=1e-5, atol=1e-8)
-        np.testing.assert_allclose(grad_b, numeric_gradient(f, b), rtol=1e-5, atol=1e-8)
+    assert_finite_differences(lambda: reference_loss(layers, x, targets, weight_decay), layers, grads)
 
 
 def test_shifted_training_matches_finite_differences_on_shifted_images():
@@ -83,9 +94,7 @@ def test_shifted_training_matches_finite_differences_on_shifted_images():
     f = lambda: reference_loss(layers, shifted, targets, 0.01)  # noqa: E731
     assert loss == pytest.approx(f(), rel=1e-12)
     assert accuracy == np.mean(nn.forward(layers, shifted).argmax(axis=1) == targets)
-    for (w, b), (grad_w, grad_b) in zip(layers, grads):
-        np.testing.assert_allclose(grad_w, numeric_gradient(f, w), rtol=1e-5, atol=1e-8)
-        np.testing.assert_allclose(grad_b, numeric_gradient(f, b), rtol=1e-5, atol=1e-8)
+    assert_finite_differences(f, layers, grads)
 
 
 def test_zero_shifts_equal_no_augmentation_and_calls_do_not_leak_state():
@@ -197,9 +206,7 @@ def test_warped_training_matches_finite_differences_on_warped_images(as_batch):
     f = lambda: reference_loss(layers, warped, targets, 0.01)  # noqa: E731
     assert loss == pytest.approx(f(), rel=1e-12)
     assert accuracy == np.mean(nn.forward(layers, warped).argmax(axis=1) == targets)
-    for (w, b), (grad_w, grad_b) in zip(layers, grads):
-        np.testing.assert_allclose(grad_w, numeric_gradient(f, w), rtol=1e-5, atol=1e-8)
-        np.testing.assert_allclose(grad_b, numeric_gradient(f, b), rtol=1e-5, atol=1e-8)
+    assert_finite_differences(f, layers, grads)
 
 
 @pytest.mark.parametrize("move", ["none", "shift", "warp"])
@@ -229,9 +236,7 @@ def test_blank_input_columns_are_left_out_of_the_products_with_the_same_gradient
     loss, _, grads = engine(layers, shifts, ts)
     f = lambda: reference_loss(layers, seen, targets, 0.01)  # noqa: E731
     assert loss == pytest.approx(f(), rel=1e-12)
-    for (w, b), (grad_w, grad_b) in zip(layers, grads):
-        np.testing.assert_allclose(grad_w, numeric_gradient(f, w), rtol=1e-5, atol=1e-8)
-        np.testing.assert_allclose(grad_b, numeric_gradient(f, b), rtol=1e-5, atol=1e-8)
+    assert_finite_differences(f, layers, grads)
 
 
 @pytest.mark.parametrize("workers", [1, 2])

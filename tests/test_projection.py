@@ -12,7 +12,7 @@ from pipeline.model.estimator import DigitNetClassifier
 from pipeline.model.full_batch import FullBatchGradient
 from pipeline.model.model_file import load_model, save_model
 from pipeline.model.projection import principal_basis, project
-from test_full_batch import numeric_gradient, reference_loss, small_problem
+from test_full_batch import assert_finite_differences, assert_same_gradients, reference_loss, small_problem
 
 
 def test_the_basis_spans_the_top_right_singular_vectors():
@@ -50,14 +50,11 @@ def test_projected_training_is_the_loss_of_the_projected_then_warped_images(move
     loss, _, grads = engine(layers, shifts=shifts, warps=batch)
     f = lambda: reference_loss(layers, seen, targets, 0.01)  # noqa: E731
     assert loss == pytest.approx(f(), rel=1e-12)
-    for (w, b), (grad_w, grad_b) in zip(layers, grads):
-        np.testing.assert_allclose(grad_w, numeric_gradient(f, w), rtol=1e-5, atol=1e-8)
-        np.testing.assert_allclose(grad_b, numeric_gradient(f, b), rtol=1e-5, atol=1e-8)
+    assert_finite_differences(f, layers, grads)
     device = DeviceFullBatch(x, targets, sizes, 0.01, image_shape=shape, n_groups=n_groups, basis=basis)
     d_loss, _, d_grads = device(layers, shifts=shifts, warps=batch)
     assert d_loss == pytest.approx(loss, rel=1e-10)
-    for (gw, gb), (dw, db) in zip(grads, d_grads):
-        np.testing.assert_allclose(dw, gw, rtol=1e-8, atol=1e-12)
+    assert_same_gradients(d_grads, grads)
 
 
 def test_the_projection_is_part_of_the_model(tmp_path):
